@@ -1,0 +1,76 @@
+/**
+ * `@musicpipe/core`: schemas, the streaming CSV reader, validation and the KPI engine of the
+ * musicpipe music-streaming ETL pipeline. No AWS SDK and no file system: inputs are byte
+ * streams.
+ *
+ * @packageDocumentation
+ */
+
+export {
+  type ByteSource,
+  type CsvBatch,
+  type CsvReadOptions,
+  DEFAULT_MAX_ROW_BYTES,
+  readCsv,
+} from "./csv/index.js";
+export {
+  ConfigurationError,
+  CsvFormatError,
+  type CsvFormatErrorCode,
+  KpiOverflowError,
+  MusicpipeError,
+  type MusicpipeErrorOptions,
+  PartialFormatError,
+} from "./errors/index.js";
+export {
+  KpiAccumulator,
+  type KpiPartialState,
+  PARTIAL_FORMAT,
+  PARTIAL_VERSION,
+  TOP_GENRES_PER_DAY,
+  TOP_SONGS_PER_GENRE,
+} from "./kpi/accumulator.js";
+export { byKey, Catalog, type CatalogSchemas, type InputFile, loadCatalog } from "./kpi/catalog.js";
+export {
+  computeKpis,
+  computeStreamsPartial,
+  type KpiInput,
+  type KpiOptions,
+  type KpiRun,
+  type StreamsFileResult,
+} from "./kpi/compute.js";
+export { compareCodePoints } from "./kpi/order.js";
+export type { GenreStat, KpiSet, TopGenre, TopSong, Track } from "./kpi/types.js";
+export {
+  addRowIssue,
+  defineTableSchema,
+  durationField,
+  type FileKind,
+  genreField,
+  keyField,
+  type ListenTime,
+  listenTimeField,
+  parseListenTime,
+  type SongRow,
+  type StreamRow,
+  songRow,
+  songsSchema,
+  streamRow,
+  streamsSchema,
+  type TableSchema,
+  type UserRow,
+  userRow,
+  usersSchema,
+} from "./schema/index.js";
+export {
+  checkHeader,
+  DEFAULT_MAX_BAD_ROW_SHARE,
+  type FileRejection,
+  type FileRejectionCode,
+  type FileReport,
+  type RowIssue,
+  type RowIssueCode,
+  type RowVerdict,
+  type ScanOptions,
+  scanTable,
+} from "./validate/index.js";

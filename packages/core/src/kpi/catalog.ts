@@ -1,0 +1,120 @@
+import type { z } from "zod";
+import type { ByteSource } from "../csv/index.js";
+import { type SongRow, songsSchema, type TableSchema, type UserRow, usersSchema } from "../schema/index.js";
+import { type FileReport, type ScanOptions, scanTable } from "../validate/index.js";
+import { compareCodePoints } from "./order.js";
+import type { Track } from "./types.js";
+
+/** A named file whose bytes can be read (once or more). */
+export interface InputFile {
+  /** The object key or path; used in reports, and to order catalog files. */
+  readonly name: string;
+  /** Opens the file's bytes. Called once per read. */
+  open(): ByteSource | Promise<ByteSource>;
+}
+
+/**
+ * The song and user catalogs that stream rows are joined with. The first occurrence of a
+ * `track_id` or `user_id` wins; rows of rejected files are not in it.
+ */
+export class Catalog {
+  readonly #tracks = new Map<string, Track>();
+  readonly #users = new Set<string>();
+
+  /** Adds a track unless its id is already known. Returns `true` when added. */
+  addTrack(track: Track): boolean {
+    if (this.#tracks.has(track.trackId)) return false;
+    this.#tracks.set(track.trackId, track);
+    return true;
+  }
+
+  /** Adds a user id unless already known. Returns `true` when added. */
+  addUser(userId: string): boolean {
+    if (this.#users.has(userId)) return false;
+    this.#users.add(userId);
+    return true;
+  }
+
+  /** Adds everything of `other` that this catalog does not know yet (this one's entries win). */
+  merge(other: Catalog): this {
+    for (const track of other.#tracks.values()) this.addTrack(track);
+    for (const user of other.#users) this.addUser(user);
+    return this;
+  }
+
+  track(trackId: string): Track | undefined {
+    return this.#tracks.get(trackId);
+  }
+
+  hasUser(userId: string): boolean {
+    return this.#users.has(userId);
+  }
+
+  get trackCount(): number {
+    return this.#tracks.size;
+  }
+
+  get userCount(): number {
+    return this.#users.size;
+  }
+}
+
+/** Schemas used when reading catalog files. */
+export interface CatalogSchemas {
+  readonly songs?: TableSchema<z.ZodObject> | undefined;
+  readonly users?: TableSchema<z.ZodObject> | undefined;
+}
+
+/** Orders files by name, by code point: "key order". */
+export function byKey<T extends { readonly name: string }>(files: Iterable<T>): T[] {
+  return [...files].sort((a, b) => compareCodePoints(a.name, b.name));
+}
+
+/**
+ * Reads songs and users files (each list in key order) into a {@link Catalog}. A rejected
+ * file contributes nothing; within a file, a `track_id` or `user_id` seen before counts as a
+ * duplicate row, not a bad one.
+ */
+export async function loadCatalog(
+  input: { readonly songs: Iterable<InputFile>; readonly users: Iterable<InputFile> },
+  options: ScanOptions & { readonly schemas?: CatalogSchemas | undefined } = {},
+): Promise<{ catalog: Catalog; reports: FileReport[] }> {
+  const catalog = new Catalog();
+  const reports: FileReport[] = [];
+  const songs = (options.schemas?.songs ?? songsSchema) as TableSchema<typeof songsSchema.row>;
+  const users = (options.schemas?.users ?? usersSchema) as TableSchema<typeof usersSchema.row>;
+  for (const file of byKey(input.songs)) {
+    const local = new Catalog();
+    const report = await scanTable(
+      await file.open(),
+      file.name,
+      songs,
+      (row: SongRow) =>
+        local.addTrack({
+          trackId: row.track_id,
+          name: row.track_name,
+          genre: row.track_genre,
+          durationMs: row.duration_ms,
+          artists: row.artists,
+        })
+          ? undefined
+          : "duplicate",
+      options,
+    );
+    reports.push(report);
+    if (report.accepted) catalog.merge(local);
+  }
+  for (const file of byKey(input.users)) {
+    const local = new Catalog();
+    const report = await scanTable(
+      await file.open(),
+      file.name,
+      users,
+      (row: UserRow) => (local.addUser(row.user_id) ? undefined : "duplicate"),
+      options,
+    );
+    reports.push(report);
+    if (report.accepted) catalog.merge(local);
+  }
+  return { catalog, reports };
+}

@@ -1,0 +1,105 @@
+import type { z } from "zod";
+import type { ByteSource } from "../csv/index.js";
+import { type StreamRow, streamsSchema, type TableSchema } from "../schema/index.js";
+import { type FileReport, type ScanOptions, scanTable } from "../validate/index.js";
+import { KpiAccumulator } from "./accumulator.js";
+import { type Catalog, type CatalogSchemas, type InputFile, loadCatalog } from "./catalog.js";
+import type { KpiSet } from "./types.js";
+
+/** Options of {@link computeStreamsPartial} and {@link computeKpis}. */
+export interface KpiOptions extends ScanOptions {
+  /** Replace the built-in schemas, e.g. to require extra columns. */
+  readonly schemas?:
+    | (CatalogSchemas & { readonly streams?: TableSchema<z.ZodObject> | undefined })
+    | undefined;
+}
+
+/** The KPI partial of one streams file, and what was found reading it. */
+export interface StreamsFileResult {
+  readonly report: FileReport;
+  /** The file's contribution; empty when the file was rejected. */
+  readonly partial: KpiAccumulator;
+}
+
+/**
+ * Reads one streams file and computes its KPI partial against `catalog`. Rows with an empty
+ * key field, an unparseable `listen_time`, an unknown track or an unknown user are dropped
+ * with a reason; an exact duplicate (same user, track and instant) of an earlier row of the
+ * same file counts once. A rejected file yields an empty partial.
+ */
+export async function computeStreamsPartial(
+  source: ByteSource,
+  name: string,
+  catalog: Catalog,
+  options: KpiOptions = {},
+): Promise<StreamsFileResult> {
+  const partial = new KpiAccumulator();
+  const seen = new Set<string>();
+  const schema = (options.schemas?.streams ?? streamsSchema) as TableSchema<typeof streamsSchema.row>;
+  const report = await scanTable(
+    source,
+    name,
+    schema,
+    (row: StreamRow) => {
+      const track = catalog.track(row.track_id);
+      if (track === undefined) {
+        return {
+          code: "unknown_track",
+          column: "track_id",
+          message: `track_id '${row.track_id}' is not in the songs catalog`,
+        };
+      }
+      if (!catalog.hasUser(row.user_id)) {
+        return { code: "unknown_user", column: "user_id", message: "user_id is not in the users catalog" };
+      }
+      // Length-prefixed, so no choice of ids can make two different rows share a key.
+      const key = `${row.user_id.length}:${row.user_id}${row.track_id.length}:${row.track_id}${row.listen_time.instant}`;
+      if (seen.has(key)) return "duplicate";
+      seen.add(key);
+      partial.add(row.listen_time.date, row.user_id, track);
+      return undefined;
+    },
+    options,
+  );
+  return { report, partial: report.accepted ? partial : new KpiAccumulator() };
+}
+
+/** Inputs of {@link computeKpis}. */
+export interface KpiInput {
+  readonly streams: Iterable<InputFile>;
+  readonly songs: Iterable<InputFile>;
+  readonly users: Iterable<InputFile>;
+}
+
+/** The result of {@link computeKpis}. */
+export interface KpiRun {
+  readonly kpis: KpiSet;
+  /** The merged partial of every accepted streams file. */
+  readonly partial: KpiAccumulator;
+  /** One report per file read: songs, users, then streams. */
+  readonly files: FileReport[];
+}
+
+/**
+ * The whole KPI computation over local inputs, with no state: builds the catalog from the
+ * songs and users files, computes each streams file's partial, merges the accepted ones and
+ * finalises. Rejected files are reported, not thrown.
+ *
+ * @example
+ * const { kpis, files } = await computeKpis({ streams: [file("s.csv")], songs: [file("songs.csv")], users: [file("u.csv")] });
+ */
+export async function computeKpis(
+  input: KpiInput,
+  options: KpiOptions & { readonly onFile?: ((report: FileReport) => void) | undefined } = {},
+): Promise<KpiRun> {
+  const { catalog, reports } = await loadCatalog(input, options);
+  for (const report of reports) options.onFile?.(report);
+  const total = new KpiAccumulator();
+  for (const file of input.streams) {
+    const { report, partial } = await computeStreamsPartial(await file.open(), file.name, catalog, options);
+    options.onFile?.(report);
+    reports.push(report);
+    total.merge(partial);
+  }
+  return { kpis: total.finalize(), partial: total, files: reports };
+}

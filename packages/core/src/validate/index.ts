@@ -1,0 +1,263 @@
+import type { z } from "zod";
+import { type ByteSource, type CsvReadOptions, readCsv } from "../csv/index.js";
+import { CsvFormatError } from "../errors/index.js";
+import type { FileKind, TableSchema } from "../schema/index.js";
+
+/** Why a single row was dropped. Built-in codes are listed; custom checks may add their own. */
+export type RowIssueCode =
+  | "empty_field"
+  | "invalid_listen_time"
+  | "invalid_duration_ms"
+  | "invalid_genre"
+  | "column_count"
+  | "unknown_track"
+  | "unknown_user"
+  | "invalid_value"
+  | (string & {});
+
+/** One dropped row: a machine code, where it is, and a message for people. */
+export interface RowIssue {
+  readonly code: RowIssueCode;
+  /** 1-based number of the data row (the header is not counted). */
+  readonly row: number;
+  /** 1-based physical line on which the row ends. */
+  readonly line: number;
+  /** The column at fault, when one is. */
+  readonly column?: string;
+  readonly message: string;
+}
+
+/** Why a whole file was rejected. */
+export type FileRejectionCode =
+  | "empty_file"
+  | "header_only"
+  | "missing_column"
+  | "duplicate_column"
+  | "invalid_encoding"
+  | "invalid_gzip"
+  | "malformed_csv"
+  | "row_too_large"
+  | "too_many_bad_rows";
+
+/** The reason a file was rejected. */
+export interface FileRejection {
+  readonly code: FileRejectionCode;
+  readonly message: string;
+  /** 1-based physical line the problem was found on, when known. */
+  readonly line?: number;
+  /** Columns at fault (`missing_column`, `duplicate_column`). */
+  readonly columns?: readonly string[];
+}
+
+/** What scanning one file found. Row counts exclude the header and blank lines. */
+export interface FileReport {
+  readonly file: string;
+  readonly kind: FileKind;
+  /** `true` when the file was accepted; its kept rows count. */
+  readonly accepted: boolean;
+  readonly rejection?: FileRejection;
+  /** Data rows read. */
+  readonly rowsRead: number;
+  /** Rows that passed every check and were used. */
+  readonly rowsKept: number;
+  /** Exact duplicates of an earlier row of the same file (counted once, not bad). */
+  readonly duplicateRows: number;
+  /** Rows dropped as bad. */
+  readonly badRows: number;
+  /** Bad rows by {@link RowIssueCode}. */
+  readonly badRowsByCode: Readonly<Record<string, number>>;
+  /** The first bad rows, up to `maxIssues`. */
+  readonly issues: readonly RowIssue[];
+}
+
+/** Options for scanning a file. */
+export interface ScanOptions extends Omit<CsvReadOptions, "name"> {
+  /**
+   * A file whose share of bad rows (bad / rows read) is greater than this is rejected.
+   * @default 0.1
+   */
+  readonly maxBadRowShare?: number;
+  /** How many row issues to keep in the report. @default 100 */
+  readonly maxIssues?: number;
+}
+
+/** What a row callback may answer: keep the row, count it as a duplicate, or drop it. */
+export type RowVerdict =
+  | undefined
+  | "duplicate"
+  | { readonly code: RowIssueCode; readonly column?: string; readonly message: string };
+
+/** Default share of bad rows above which a file is rejected. */
+export const DEFAULT_MAX_BAD_ROW_SHARE = 0.1;
+
+function isBlankRecord(record: readonly string[]): boolean {
+  for (const field of record) if (field.trim() !== "") return false;
+  return true;
+}
+
+/**
+ * Checks a header (names already trimmed) against a schema. Returns the rejection, or the
+ * index of every schema column present.
+ */
+export function checkHeader(
+  header: readonly string[],
+  schema: TableSchema,
+): { rejection: FileRejection } | { columns: ReadonlyMap<string, number> } {
+  const seen = new Map<string, number>();
+  const duplicated = new Set<string>();
+  header.forEach((column, index) => {
+    if (seen.has(column)) duplicated.add(column);
+    else seen.set(column, index);
+  });
+  const missing = schema.requiredColumns.filter((c) => !seen.has(c));
+  if (missing.length > 0) {
+    return {
+      rejection: {
+        code: "missing_column",
+        message: `missing required column${missing.length > 1 ? "s" : ""} ${missing.map((c) => `'${c}'`).join(", ")} in the header of a ${schema.kind} file`,
+        columns: missing,
+      },
+    };
+  }
+  const ambiguous = [...schema.requiredColumns, ...schema.optionalColumns].filter((c) => duplicated.has(c));
+  if (ambiguous.length > 0) {
+    return {
+      rejection: {
+        code: "duplicate_column",
+        message: `column${ambiguous.length > 1 ? "s" : ""} ${ambiguous.map((c) => `'${c}'`).join(", ")} appear${ambiguous.length > 1 ? "" : "s"} more than once in the header`,
+        columns: ambiguous,
+      },
+    };
+  }
+  const columns = new Map<string, number>();
+  for (const c of [...schema.requiredColumns, ...schema.optionalColumns]) {
+    const index = seen.get(c);
+    if (index !== undefined) columns.set(c, index);
+  }
+  return { columns };
+}
+
+function issueFromZod(error: z.ZodError): { code: string; column?: string; message: string } {
+  const issue = error.issues[0]!;
+  const column = issue.path.length > 0 ? String(issue.path[0]) : undefined;
+  const params = (issue as { params?: { code?: unknown } }).params;
+  const code = issue.code === "custom" && typeof params?.code === "string" ? params.code : "invalid_value";
+  return column === undefined
+    ? { code, message: issue.message }
+    : { code, column, message: `${column} ${issue.message}` };
+}
+
+/**
+ * Streams a CSV file, checks its header and every row against `schema`, and passes each valid
+ * row to `onRow`, which may still drop it (an unknown id) or call it a duplicate. Never throws
+ * for bad input: format errors, header problems and too many bad rows become the report's
+ * `rejection`. Errors of the byte source itself (I/O) are thrown.
+ *
+ * When the report says the file was rejected, rows already passed to `onRow` must be
+ * discarded by the caller; accumulate per file and merge only accepted files.
+ */
+export async function scanTable<S extends z.ZodObject>(
+  source: ByteSource,
+  name: string,
+  schema: TableSchema<S>,
+  onRow: (row: z.output<S>, rowNumber: number) => RowVerdict,
+  options: ScanOptions = {},
+): Promise<FileReport> {
+  const maxIssues = options.maxIssues ?? 100;
+  const maxShare = options.maxBadRowShare ?? DEFAULT_MAX_BAD_ROW_SHARE;
+  let rowsRead = 0;
+  let rowsKept = 0;
+  let duplicateRows = 0;
+  let badRows = 0;
+  const badRowsByCode: Record<string, number> = {};
+  const issues: RowIssue[] = [];
+  const report = (rejection?: FileRejection): FileReport => ({
+    file: name,
+    kind: schema.kind,
+    accepted: rejection === undefined,
+    ...(rejection === undefined ? {} : { rejection }),
+    rowsRead,
+    rowsKept,
+    duplicateRows,
+    badRows,
+    badRowsByCode,
+    issues,
+  });
+  const drop = (code: string, row: number, line: number, message: string, column?: string) => {
+    badRows++;
+    badRowsByCode[code] = (badRowsByCode[code] ?? 0) + 1;
+    if (issues.length < maxIssues) {
+      issues.push({
+        code,
+        row,
+        line,
+        ...(column === undefined ? {} : { column }),
+        message: `row ${row} (line ${line}): ${message}`,
+      });
+    }
+  };
+
+  let columns: ReadonlyMap<string, number> | undefined;
+  let width = 0;
+  let sawHeader = false;
+  try {
+    for await (const { records, lines } of readCsv(source, { ...options, name })) {
+      for (let i = 0; i < records.length; i++) {
+        const record = records[i]!;
+        const line = lines[i]!;
+        if (!sawHeader) {
+          if (isBlankRecord(record)) continue;
+          sawHeader = true;
+          const header = record.map((h) => h.trim());
+          const checked = checkHeader(header, schema);
+          if ("rejection" in checked)
+            return report({ ...checked.rejection, message: `${name}: ${checked.rejection.message}`, line });
+          columns = checked.columns;
+          width = header.length;
+          continue;
+        }
+        if (isBlankRecord(record)) continue;
+        const rowNumber = ++rowsRead;
+        if (record.length !== width) {
+          drop("column_count", rowNumber, line, `has ${record.length} fields, the header has ${width}`);
+          continue;
+        }
+        const input: Record<string, string> = {};
+        for (const [column, index] of columns!) input[column] = record[index]!;
+        const parsed = schema.row.safeParse(input);
+        if (!parsed.success) {
+          const issue = issueFromZod(parsed.error);
+          drop(issue.code, rowNumber, line, issue.message, issue.column);
+          continue;
+        }
+        const verdict = onRow(parsed.data, rowNumber);
+        if (verdict === undefined) rowsKept++;
+        else if (verdict === "duplicate") duplicateRows++;
+        else drop(verdict.code, rowNumber, line, verdict.message, verdict.column);
+      }
+    }
+  } catch (err) {
+    if (err instanceof CsvFormatError) {
+      return report({
+        code: err.code,
+        message: err.message,
+        ...(err.line === undefined ? {} : { line: err.line }),
+      });
+    }
+    throw err;
+  }
+  if (!sawHeader) return report({ code: "empty_file", message: `${name}: the file is empty` });
+  if (rowsRead === 0)
+    return report({ code: "header_only", message: `${name}: the file has a header but no data rows` });
+  if (badRows / rowsRead > maxShare) {
+    return report({
+      code: "too_many_bad_rows",
+      message: `${name}: ${badRows} of ${rowsRead} rows are bad (${formatShare(badRows / rowsRead)}, more than the ${formatShare(maxShare)} allowed)`,
+    });
+  }
+  return report();
+}
+
+function formatShare(share: number): string {
+  return `${(share * 100).toFixed(share < 0.01 ? 2 : 1).replace(/\.0+$/, "")}%`;
+}

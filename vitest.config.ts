@@ -1,0 +1,26 @@
+import { fileURLToPath } from "node:url";
+import { defineConfig } from "vitest/config";
+
+const src = (pkg: string) => fileURLToPath(new URL(`./packages/${pkg}/src/index.ts`, import.meta.url));
+
+const alias = {
+  "@musicpipe/core": src("core"),
+  "@musicpipe/memory": src("memory"),
+  "@musicpipe/aws": src("aws"),
+  "@musicpipe/cli": src("cli"),
+};
+
+export default defineConfig({
+  test: {
+    projects: ["core", "memory", "aws", "cli"].map((name) => ({
+      resolve: { alias },
+      test: {
+        name,
+        root: `./packages/${name}`,
+        include: ["tests/**/*.test.ts"],
+        environment: "node",
+        testTimeout: 60_000,
+      },
+    })),
+  },
+});
