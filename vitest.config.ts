@@ -12,6 +12,7 @@ const alias = {
 
 export default defineConfig({
   test: {
+    reporters: ["default", "./scripts/summary-reporter.ts"],
     projects: ["core", "memory", "aws", "cli"].map((name) => ({
       resolve: { alias },
       test: {

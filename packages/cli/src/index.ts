@@ -1,1 +1,9 @@
-export {};
+/**
+ * `@musicpipe/cli`: the `musicpipe` command. Import {@link main} to run it in-process.
+ *
+ * @packageDocumentation
+ */
+
+export { type CliIo, processIo } from "./io.js";
+export { kpisToJson } from "./kpi-json.js";
+export { main } from "./main.js";

@@ -72,5 +72,6 @@ export {
   type RowIssueCode,
   type RowVerdict,
   type ScanOptions,
+  type ScanProgress,
   scanTable,
 } from "./validate/index.js";

@@ -17,5 +17,6 @@ export function gzipFile(name: string, content: string, chunkSize?: number): Inp
   return memoryFile(name, gzipSync(Buffer.from(content, "utf8")), chunkSize);
 }
 
-export const SONGS = "track_id,track_name,track_genre,duration_ms\nt1,Song1,Pop,180000\nt2,Song2,Rock,200000\n";
+export const SONGS =
+  "track_id,track_name,track_genre,duration_ms\nt1,Song1,Pop,180000\nt2,Song2,Rock,200000\n";
 export const USERS = "user_id,user_name\nu1,User1\nu2,User2\n";

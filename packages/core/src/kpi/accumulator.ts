@@ -33,7 +33,7 @@ const partialStateSchema = z.object({
   tracks: z.array(z.tuple([z.string(), z.string(), z.string().nullable()])),
   days: z.array(
     z.object({
-      date: z.string().regex(/^\d{4}-\d{2}-\d{2}$/),
+      date: z.string(),
       genres: z.array(
         z.object({
           genre: z.string(),

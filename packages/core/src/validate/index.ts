@@ -79,6 +79,14 @@ export interface ScanOptions extends Omit<CsvReadOptions, "name"> {
   readonly maxBadRowShare?: number;
   /** How many row issues to keep in the report. @default 100 */
   readonly maxIssues?: number;
+  /** Called after each batch of rows (roughly every input chunk) with the rows read so far. */
+  readonly onProgress?: ((progress: ScanProgress) => void) | undefined;
+}
+
+/** Progress of a file being scanned. */
+export interface ScanProgress {
+  readonly file: string;
+  readonly rowsRead: number;
 }
 
 /** What a row callback may answer: keep the row, count it as a duplicate, or drop it. */
@@ -235,6 +243,7 @@ export async function scanTable<S extends z.ZodObject>(
         else if (verdict === "duplicate") duplicateRows++;
         else drop(verdict.code, rowNumber, line, verdict.message, verdict.column);
       }
+      options.onProgress?.({ file: name, rowsRead });
     }
   } catch (err) {
     if (err instanceof CsvFormatError) {

@@ -1,0 +1,67 @@
+import { MusicpipeError } from "@musicpipe/core";
+import { UsageError } from "./args.js";
+import { generateCommand, generateUsage } from "./commands/generate.js";
+import { kpisCommand, kpisUsage } from "./commands/kpis.js";
+import { type CliIo, processIo } from "./io.js";
+
+interface Command {
+  readonly summary: string;
+  readonly usage: string;
+  run(argv: readonly string[], io: CliIo): Promise<number>;
+}
+
+const commands: Readonly<Record<string, Command>> = {
+  kpis: { summary: "compute the KPIs over local files (no state)", usage: kpisUsage, run: kpisCommand },
+  generate: {
+    summary: "write realistic synthetic data in the raw layout",
+    usage: generateUsage,
+    run: generateCommand,
+  },
+};
+
+const mainUsage = `Usage: musicpipe <command> [options]
+
+Commands:
+${Object.entries(commands)
+  .map(([name, c]) => `  ${name.padEnd(10)} ${c.summary}`)
+  .join("\n")}
+
+Run 'musicpipe <command> --help' for a command's options.`;
+
+/**
+ * Runs the `musicpipe` command line and returns the exit status: 0 ok, 1 a file was rejected
+ * (or the run failed), 2 usage or configuration error. Never throws.
+ */
+export async function main(argv: readonly string[], io: CliIo = processIo): Promise<number> {
+  const [name, ...rest] = argv;
+  if (name === undefined || name === "--help" || name === "-h" || name === "help") {
+    const topic = name === "help" && rest[0] !== undefined ? commands[rest[0]] : undefined;
+    (name === undefined ? io.stderr : io.stdout)(`${topic?.usage ?? mainUsage}\n`);
+    return name === undefined ? 2 : 0;
+  }
+  const command = commands[name];
+  if (command === undefined) {
+    io.stderr(`musicpipe: unknown command '${name}'\n\n${mainUsage}\n`);
+    return 2;
+  }
+  if (rest.includes("--help") || rest.includes("-h")) {
+    io.stdout(`${command.usage}\n`);
+    return 0;
+  }
+  try {
+    return await command.run(rest, io);
+  } catch (err) {
+    if (err instanceof UsageError) {
+      io.stderr(`musicpipe ${name}: ${err.message}\n\n${command.usage}\n`);
+      return 2;
+    }
+    if (err instanceof MusicpipeError && err.code === "invalid_configuration") {
+      io.stderr(`musicpipe ${name}: ${err.message}\n`);
+      return 2;
+    }
+    const message = err instanceof Error ? err.message : String(err);
+    io.stderr(`musicpipe ${name}: failed: ${message}\n`);
+    if (process.env.MUSICPIPE_DEBUG && err instanceof Error && err.stack) io.stderr(`${err.stack}\n`);
+    return 1;
+  }
+}
