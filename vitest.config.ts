@@ -13,15 +13,26 @@ const alias = {
 export default defineConfig({
   test: {
     reporters: ["default", "./scripts/summary-reporter.ts"],
-    projects: ["core", "memory", "aws", "cli"].map((name) => ({
-      resolve: { alias },
-      test: {
-        name,
-        root: `./packages/${name}`,
-        include: ["tests/**/*.test.ts"],
-        environment: "node",
-        testTimeout: 60_000,
-      },
-    })),
+    projects: ["core", "memory", "aws", "cli"]
+      .map((name) => ({
+        resolve: { alias },
+        test: {
+          name,
+          root: `./packages/${name}`,
+          include: ["tests/**/*.test.ts"],
+          environment: "node",
+          testTimeout: 60_000,
+        },
+      }))
+      .concat({
+        resolve: { alias },
+        test: {
+          name: "examples",
+          root: "./examples",
+          include: ["*/tests/**/*.test.ts"],
+          environment: "node",
+          testTimeout: 60_000,
+        },
+      }),
   },
 });

@@ -7,10 +7,10 @@ import {
   type FileReport,
   keyField,
   type RowVerdict,
-  type TableSchema,
   scanTable,
   songsSchema,
   streamsSchema,
+  type TableSchema,
   usersSchema,
 } from "../src/index.js";
 import { memoryFile, SONGS, USERS } from "./helpers.js";
@@ -194,9 +194,9 @@ describe("extending the schemas", () => {
       }),
     );
     expect(withDevice.requiredColumns).toEqual(["user_id", "track_id", "listen_time", "device"]);
-    expect(
-      (await scan(`${header}\nu,t,2025-06-22 10:00:00\n`, withDevice)).rejection?.columns,
-    ).toEqual(["device"]);
+    expect((await scan(`${header}\nu,t,2025-06-22 10:00:00\n`, withDevice)).rejection?.columns).toEqual([
+      "device",
+    ]);
     const rows = `${"u,t,2025-06-22 10:00:00,tv\n".repeat(20)}u,t,2025-06-22 10:00:00,radio\n`;
     const report = await scan(`${header},device\n${rows}`, withDevice);
     expect(report.badRowsByCode).toEqual({ unknown_device: 1 });

@@ -86,7 +86,7 @@ function describeFile(report: FileReport): string {
     .join(", ");
   const counts = `${n(report.rowsRead)} rows, ${n(report.rowsKept)} kept${report.duplicateRows > 0 ? `, ${n(report.duplicateRows)} duplicates` : ""}${dropped === "" ? "" : `, dropped: ${dropped}`}`;
   if (!report.accepted)
-    return `rejected ${report.kind} ${report.file}: ${report.rejection?.code}: ${report.rejection?.message}`;
+    return `rejected ${report.kind} file (${report.rejection?.code}): ${report.rejection?.message}`;
   return `read ${report.kind} ${report.file}: ${counts}`;
 }
 
@@ -113,7 +113,7 @@ export function formatSummary(
       dropped.size > 0 ? ` (${[...dropped].map(([c, k]) => `${c} ${n(k)}`).join(", ")})` : ""
     } in ${seconds.toFixed(1)} s (${n(Math.round(rows / Math.max(seconds, 1e-9)))} rows/s)`,
   );
-  for (const f of rejected) lines.push(`Rejected: ${f.file}: ${f.rejection?.message ?? f.rejection?.code}`);
+  for (const f of rejected) lines.push(`Rejected (${f.rejection?.code}): ${f.rejection?.message}`);
   const dates = [...new Set(kpis.genreStats.map((g) => g.listenDate))];
   lines.push(
     `KPIs: ${n(dates.length)} days, ${n(kpis.genreStats.length)} genre-days${out !== undefined && out !== "-" ? ` -> ${out}` : ""}`,
