@@ -108,6 +108,25 @@ describe("readCsv", () => {
     expect(lines).toEqual([1, 3, 4]);
   });
 
+  it("streams: yields records long before the source ends and stops pulling when the reader stops", async () => {
+    let pulled = 0;
+    const endless = (function* () {
+      yield Buffer.from("user_id,track_id,listen_time\n");
+      for (;;) {
+        pulled++;
+        if (pulled > 1000) throw new Error("the reader pulled far more than it needed");
+        yield Buffer.from("u1,t1,2025-06-22 10:00:00\n".repeat(100));
+      }
+    })();
+    let records = 0;
+    for await (const batch of readCsv(endless)) {
+      records += batch.records.length;
+      if (records > 500) break;
+    }
+    expect(records).toBeGreaterThan(500);
+    expect(pulled).toBeLessThan(10);
+  });
+
   it("passes errors of the byte source through unchanged", async () => {
     const broken = (async function* () {
       yield Buffer.from("a,b\n");
