@@ -15,10 +15,10 @@ interface Captured {
 }
 
 async function cli(...argv: string[]): Promise<Captured> {
-  let stdout = "";
-  let stderr = "";
-  const code = await main(argv, { stdout: (t) => void (stdout += t), stderr: (t) => void (stderr += t) });
-  return { code, stdout, stderr };
+  const out: string[] = [];
+  const err: string[] = [];
+  const code = await main(argv, { stdout: (t) => out.push(t), stderr: (t) => err.push(t) });
+  return { code, stdout: out.join(""), stderr: err.join("") };
 }
 
 let dir: string;

@@ -162,7 +162,7 @@ describe("bad rows", () => {
   });
 
   it("checks users: a non-empty user_id; user_name may be empty", async () => {
-    const report = await scan("user_id,user_name\nu1,\n,Name\n" + "u,n\n".repeat(20), usersSchema);
+    const report = await scan(`user_id,user_name\nu1,\n,Name\n${"u,n\n".repeat(20)}`, usersSchema);
     expect(report.badRowsByCode).toEqual({ empty_field: 1 });
   });
 
