@@ -14,12 +14,15 @@ export {
   readCsv,
 } from "./csv/index.js";
 export {
+  ConditionFailedError,
   ConfigurationError,
   CsvFormatError,
   type CsvFormatErrorCode,
+  InvalidKeyError,
   KpiOverflowError,
   MusicpipeError,
   type MusicpipeErrorOptions,
+  ObjectNotFoundError,
   PartialFormatError,
 } from "./errors/index.js";
 export {
@@ -41,6 +44,7 @@ export {
 } from "./kpi/compute.js";
 export { compareCodePoints } from "./kpi/order.js";
 export type { GenreStat, KpiSet, TopGenre, TopSong, Track } from "./kpi/types.js";
+export * from "./ports/index.js";
 export {
   addRowIssue,
   defineTableSchema,

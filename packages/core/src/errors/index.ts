@@ -66,3 +66,32 @@ export class ConfigurationError extends MusicpipeError {
     super("invalid_configuration", message, options);
   }
 }
+
+/** An object store has no object at the key asked for. */
+export class ObjectNotFoundError extends MusicpipeError {
+  /** The key that was not found. */
+  readonly key: string;
+  constructor(key: string, options: MusicpipeErrorOptions = {}) {
+    super("object_not_found", `no object at key '${key}'`, { ...options, file: options.file ?? key });
+    this.key = key;
+  }
+}
+
+/**
+ * A conditional operation found the state it depends on changed: an object's etag (copy with
+ * `ifMatch`) or a record's version (conditional table writes). Re-read and decide again.
+ */
+export class ConditionFailedError extends MusicpipeError {
+  constructor(message: string, options: MusicpipeErrorOptions = {}) {
+    super("condition_failed", message, options);
+  }
+}
+
+/** An object key that an adapter refuses: empty, absolute, with `..` segments or NUL bytes. */
+export class InvalidKeyError extends MusicpipeError {
+  readonly key: string;
+  constructor(key: string, reason: string) {
+    super("invalid_key", `invalid object key '${key.replaceAll("\0", "\\0")}': ${reason}`, { file: key });
+    this.key = key;
+  }
+}

@@ -1,0 +1,23 @@
+export type { ByteRange, ObjectBody, ObjectInfo, ObjectStore } from "./object-store.js";
+export {
+  type Clock,
+  type DagTrigger,
+  type FailureNotice,
+  type LogFields,
+  type Logger,
+  type Metrics,
+  type Notifier,
+  noMetrics,
+  silentLogger,
+  systemClock,
+} from "./observability.js";
+export type {
+  DayKpis,
+  FileRecord,
+  FileStatusStore,
+  KpiStore,
+  PartialStore,
+  RowCounts,
+  StageStatus,
+  StoredPartial,
+} from "./tables.js";

@@ -1,0 +1,114 @@
+import type { KpiPartialState } from "../kpi/accumulator.js";
+import type { GenreStat, TopGenre, TopSong } from "../kpi/types.js";
+import type { FileKind } from "../schema/index.js";
+import type { FileRejection } from "../validate/index.js";
+
+/** The KPI sets of one listen date. */
+export interface DayKpis {
+  readonly listenDate: string;
+  readonly genreStats: readonly GenreStat[];
+  readonly topSongs: readonly TopSong[];
+  readonly topGenres: readonly TopGenre[];
+  /** Fingerprints (content SHA-256) of the partials merged into these KPIs, sorted. */
+  readonly sources: readonly string[];
+  /** Increases by one on every write of the date; 0 before the first. */
+  readonly version: number;
+  readonly updatedAt: string;
+}
+
+/**
+ * Stores the KPIs of each listen date. Writing a date replaces all three of its sets at once
+ * (no genre of an earlier write is left behind).
+ */
+export interface KpiStore {
+  /** The stored KPIs of a date, or `undefined`. */
+  getDay(listenDate: string): Promise<DayKpis | undefined>;
+  /**
+   * Replaces a date's KPIs if the stored version is still `expectedVersion` (0: nothing
+   * stored yet), storing `expectedVersion + 1`. Otherwise fails with `ConditionFailedError`.
+   */
+  putDay(day: Omit<DayKpis, "version">, expectedVersion: number): Promise<DayKpis>;
+  /** Every stored date, ascending. */
+  listDates(): AsyncIterable<string>;
+}
+
+/** Outcome of a stage for a file. */
+export type StageStatus = "PENDING" | "IN_PROGRESS" | "SUCCESS" | "FAILED" | "SKIPPED";
+
+/** Row counts of a validated file. */
+export interface RowCounts {
+  readonly read: number;
+  readonly kept: number;
+  readonly duplicates: number;
+  readonly bad: number;
+  readonly badByCode: Readonly<Record<string, number>>;
+}
+
+/**
+ * The per-file record (`FileValidationMetadata`). One per object key; a new delivery to the
+ * same key (a new upload after the earlier one was archived or moved to the error folder)
+ * starts the record over and increments `deliveries`.
+ */
+export interface FileRecord {
+  readonly fileKey: string;
+  readonly fileType: FileKind;
+  /** Etag of the delivery this record describes. */
+  readonly etag: string;
+  readonly size: number;
+  /** How many deliveries this key has had. */
+  readonly deliveries: number;
+  /** How many times processing of this delivery was started. */
+  readonly attempts: number;
+
+  readonly validationStatus: StageStatus;
+  readonly validationTimestamp?: string | undefined;
+  readonly validationMessage?: string | undefined;
+  readonly rejection?: FileRejection | undefined;
+  readonly contentSha256?: string | undefined;
+  readonly rowCounts?: RowCounts | undefined;
+  /** Listen dates the file's kept rows fall on, sorted. */
+  readonly listenDates?: readonly string[] | undefined;
+
+  readonly kpiIngestionStatus: StageStatus;
+  readonly kpiIngestionTimestamp?: string | undefined;
+  readonly kpiIngestionMessage?: string | undefined;
+
+  readonly archivalStatus: StageStatus;
+  readonly archivalTimestamp?: string | undefined;
+  readonly archivalMessage?: string | undefined;
+  /** Where the file is being or was moved: under the archive or the error prefix. */
+  readonly archivedKey?: string | undefined;
+
+  /** Increases by one on every write; the condition of every transition. */
+  readonly version: number;
+}
+
+/** Stores {@link FileRecord}s with conditional (optimistic) writes. */
+export interface FileStatusStore {
+  get(fileKey: string): Promise<FileRecord | undefined>;
+  /**
+   * Writes the record if the stored one has version `expectedVersion` (0: none stored),
+   * storing `expectedVersion + 1`; otherwise fails with `ConditionFailedError`.
+   */
+  put(record: Omit<FileRecord, "version">, expectedVersion: number): Promise<FileRecord>;
+  /** Every record, in ascending key order. */
+  list(): AsyncIterable<FileRecord>;
+}
+
+/** A stored KPI partial of one file for one listen date. */
+export interface StoredPartial {
+  readonly listenDate: string;
+  /** The content SHA-256 of the file it came from. */
+  readonly fingerprint: string;
+  /** The key the file had when it was computed (informational). */
+  readonly fileKey: string;
+  readonly state: KpiPartialState;
+}
+
+/** Stores KPI partials keyed by (listen date, fingerprint). */
+export interface PartialStore {
+  /** Stores a partial, replacing one with the same date and fingerprint. */
+  put(partial: StoredPartial): Promise<void>;
+  /** Every partial of a date, in ascending fingerprint order. */
+  listDate(listenDate: string): AsyncIterable<StoredPartial>;
+}
