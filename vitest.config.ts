@@ -4,6 +4,9 @@ import { defineConfig } from "vitest/config";
 const src = (pkg: string) => fileURLToPath(new URL(`./packages/${pkg}/src/index.ts`, import.meta.url));
 
 const alias = {
+  "@musicpipe/memory/conformance": fileURLToPath(
+    new URL("./packages/memory/src/conformance/index.ts", import.meta.url),
+  ),
   "@musicpipe/core": src("core"),
   "@musicpipe/memory": src("memory"),
   "@musicpipe/aws": src("aws"),

@@ -1,10 +1,13 @@
 import { defineConfig } from "tsup";
 
 export default defineConfig({
-  entry: ["src/index.ts"],
+  // `conformance` is a subpath export (`@musicpipe/memory/conformance`): it imports vitest,
+  // which the main entry must not pull in.
+  entry: { index: "src/index.ts", conformance: "src/conformance/index.ts" },
   format: ["esm", "cjs"],
   dts: true,
   sourcemap: true,
   clean: true,
   target: "node20",
+  external: ["vitest"],
 });

@@ -1,7 +1,10 @@
 import { MusicpipeError } from "@musicpipe/core";
 import { UsageError } from "./args.js";
+import { exportCommand, exportUsage } from "./commands/export.js";
 import { generateCommand, generateUsage } from "./commands/generate.js";
 import { kpisCommand, kpisUsage } from "./commands/kpis.js";
+import { runCommand, runUsage } from "./commands/run.js";
+import { statusCommand, statusUsage } from "./commands/status.js";
 import { type CliIo, processIo } from "./io.js";
 
 interface Command {
@@ -11,6 +14,13 @@ interface Command {
 }
 
 const commands: Readonly<Record<string, Command>> = {
+  run: {
+    summary: "process every streams file of a folder through all stages",
+    usage: runUsage,
+    run: runCommand,
+  },
+  export: { summary: "write the stored KPIs as JSON", usage: exportUsage, run: exportCommand },
+  status: { summary: "one line per file record", usage: statusUsage, run: statusCommand },
   kpis: { summary: "compute the KPIs over local files (no state)", usage: kpisUsage, run: kpisCommand },
   generate: {
     summary: "write realistic synthetic data in the raw layout",

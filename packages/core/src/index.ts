@@ -44,6 +44,7 @@ export {
 } from "./kpi/compute.js";
 export { compareCodePoints } from "./kpi/order.js";
 export type { GenreStat, KpiSet, TopGenre, TopSong, Track } from "./kpi/types.js";
+export * from "./layout/index.js";
 export * from "./ports/index.js";
 export {
   addRowIssue,
@@ -66,6 +67,7 @@ export {
   userRow,
   usersSchema,
 } from "./schema/index.js";
+export * from "./stages/index.js";
 export {
   checkHeader,
   DEFAULT_MAX_BAD_ROW_SHARE,

@@ -1,0 +1,113 @@
+import { type FileOutcome, type FileReport, runPending } from "@musicpipe/core";
+import { boundedNumber, type FlagSpec, parseFlags, required, wholeNumber } from "../args.js";
+import { type CliIo, n } from "../io.js";
+import { localPipeline, requireRoot, withRootLock } from "../local-target.js";
+
+export const runUsage = `Usage: musicpipe run --root DIR [--json]
+
+Processes every streams file under DIR/data/raw/streams/ through all stages: validate,
+transform, load, archive. Objects are the files under DIR; the tables are kept under
+DIR/.musicpipe/. Valid files end in DIR/data/archive/YYYY/MM/DD/<timestamp>_<name>, rejected
+ones in DIR/data/error/<timestamp>_<name>, KPIs in DIR/data/kpis/YYYY/MM/DD/*.jsonl and the KPI
+table. Songs and users files stay where they are. Running it again finishes interrupted work
+and counts nothing twice.
+
+Options:
+  --root DIR                the folder holding data/raw/ (required)
+  --json                    print the summary as JSON
+  --max-bad-row-share X     reject a file when more than this share of rows is bad (default 0.1)
+  --max-row-bytes N         reject a file with a row longer than N bytes (default 1M)
+  --concurrency N           files validated at once (default 2)
+  --quiet                   no progress on stderr
+
+Exit status: 0 all files accepted, 1 a file was rejected or a stage failed, 2 usage error.`;
+
+const spec: FlagSpec = {
+  root: "string",
+  json: "boolean",
+  quiet: "boolean",
+  "max-bad-row-share": "string",
+  "max-row-bytes": "string",
+  concurrency: "string",
+};
+
+/** `musicpipe run --root DIR`. */
+export async function runCommand(argv: readonly string[], io: CliIo): Promise<number> {
+  const flags = parseFlags(argv, spec);
+  const root = required(flags, "root");
+  const ctx = localPipeline(root, {
+    validation: {
+      maxBadRowShare: boundedNumber(flags, "max-bad-row-share", 0.1, 0, 1),
+      maxRowBytes: wholeNumber(flags, "max-row-bytes", 1024 * 1024, 1),
+    },
+  });
+  await requireRoot(root, ctx.layout.streams);
+  const quiet = flags.booleans.has("quiet");
+  const started = performance.now();
+  const summary = await withRootLock(root, () =>
+    runPending(ctx, {
+      concurrency: wholeNumber(flags, "concurrency", 2, 1),
+      onFile: quiet ? undefined : (outcome) => io.stderr(`${describe(outcome)}\n`),
+    }),
+  );
+  const seconds = (performance.now() - started) / 1000;
+  if (flags.booleans.has("json")) io.stdout(`${JSON.stringify({ ...summary, seconds }, null, 2)}\n`);
+  else
+    io.stdout(
+      formatRunSummary(
+        summary.files,
+        summary.dates.map((d) => d.listenDate),
+        seconds,
+        summary.catalogFiles,
+      ),
+    );
+  return summary.files.some((f) => f.outcome !== "archived") || summary.catalogFiles.some((f) => !f.accepted)
+    ? 1
+    : 0;
+}
+
+function describe(outcome: FileOutcome): string {
+  if (outcome.outcome === "failed")
+    return `failed   ${outcome.fileKey}: ${outcome.error?.stage}: ${outcome.error?.message}`;
+  const counts = outcome.validation?.rowCounts;
+  const rows = counts === undefined ? "" : ` (${n(counts.kept)} of ${n(counts.read)} rows kept)`;
+  return `${outcome.outcome.padEnd(8)} ${outcome.fileKey}${rows} -> ${outcome.movedTo ?? "?"}`;
+}
+
+/** The human summary of a run. */
+export function formatRunSummary(
+  files: readonly FileOutcome[],
+  dates: readonly string[],
+  seconds: number,
+  catalogFiles: readonly FileReport[] = [],
+): string {
+  const by = (o: FileOutcome["outcome"]) => files.filter((f) => f.outcome === o);
+  const lines = [
+    `Files: ${n(files.length)} processed: ${n(by("archived").length)} archived, ${n(by("rejected").length)} rejected, ${n(by("failed").length)} failed (${seconds.toFixed(1)} s)`,
+  ];
+  let read = 0;
+  let kept = 0;
+  let duplicates = 0;
+  const dropped = new Map<string, number>();
+  for (const f of by("archived")) {
+    const c = f.validation?.rowCounts;
+    if (c === undefined) continue;
+    read += c.read;
+    kept += c.kept;
+    duplicates += c.duplicates;
+    for (const [code, k] of Object.entries(c.badByCode)) dropped.set(code, (dropped.get(code) ?? 0) + k);
+  }
+  const droppedText = [...dropped].map(([c, k]) => `${c} ${n(k)}`).join(", ");
+  lines.push(
+    `Rows: ${n(read)} read, ${n(kept)} kept, ${n(duplicates)} duplicates${droppedText === "" ? "" : `, dropped: ${droppedText}`}`,
+  );
+  for (const f of by("rejected"))
+    lines.push(`Rejected (${f.validation?.rejection?.code}): ${f.validation?.message} -> ${f.movedTo}`);
+  for (const f of by("failed"))
+    lines.push(`Failed at ${f.error?.stage} (${f.error?.code}): ${f.fileKey}: ${f.error?.message}`);
+  for (const f of catalogFiles.filter((c) => !c.accepted)) {
+    lines.push(`Rejected ${f.kind} file, not used (${f.rejection?.code}): ${f.rejection?.message}`);
+  }
+  lines.push(`Dates loaded: ${dates.length === 0 ? "none" : dates.join(", ")}`);
+  return `${lines.join("\n")}\n`;
+}

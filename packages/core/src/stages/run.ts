@@ -1,0 +1,156 @@
+import pLimit from "p-limit";
+import { MusicpipeError } from "../errors/index.js";
+import { isInputKey } from "../layout/index.js";
+import type { FileRecord } from "../ports/tables.js";
+import type { FileReport } from "../validate/index.js";
+import { archiveStage } from "./archive.js";
+import type { PipelineContext } from "./context.js";
+import { type DateLoad, loadListenDate, loadStage, markLoaded } from "./load.js";
+import { currentRecord, isFinished } from "./record.js";
+import type { StageName, StageResult } from "./result.js";
+import { transformStage } from "./transform.js";
+import { validateStage } from "./validate.js";
+
+/** How one file fared in a run. */
+export interface FileOutcome {
+  readonly fileKey: string;
+  /** `archived`: processed and moved; `rejected`: moved to the error prefix; `failed`: a stage threw (retry later). */
+  readonly outcome: "archived" | "rejected" | "failed";
+  /** The validation result, when validation ran or had run. */
+  readonly validation?: StageResult | undefined;
+  /** Where the file went. */
+  readonly movedTo?: string | undefined;
+  /** For `failed`: the stage and the error. */
+  readonly error?: { readonly stage: StageName; readonly code: string; readonly message: string } | undefined;
+}
+
+/** What {@link runPending} did. */
+export interface RunSummary {
+  readonly files: readonly FileOutcome[];
+  /** Listen dates whose KPIs were (re)computed. */
+  readonly dates: readonly DateLoad[];
+  /** Reports of the song and user catalog files read. */
+  readonly catalogFiles: readonly FileReport[];
+}
+
+/**
+ * Runs every stage for one streams file: validate, then (if valid) transform, load and
+ * archive. Each stage is idempotent, so running this again after any failure finishes the
+ * work without counting anything twice.
+ */
+export async function runFile(ctx: PipelineContext, key: string): Promise<StageResult[]> {
+  const validation = await validateStage(ctx, key);
+  if (validation.status !== "SUCCESS") return [validation];
+  return [
+    validation,
+    await transformStage(ctx, key),
+    await loadStage(ctx, key),
+    await archiveStage(ctx, key),
+  ];
+}
+
+function failure(fileKey: string, stage: StageName, err: unknown): FileOutcome {
+  const code = err instanceof MusicpipeError ? err.code : "error";
+  const message = err instanceof Error ? err.message : String(err);
+  return { fileKey, outcome: "failed", error: { stage, code, message } };
+}
+
+/**
+ * Processes every pending streams file: each object under the streams prefix, plus every
+ * record whose work was interrupted after its object left that prefix. Files are validated
+ * and transformed (up to `concurrency` at once), then each touched listen date is loaded once,
+ * then files are archived. A file whose stage throws is reported as `failed` and left for the
+ * next run; the others go on.
+ */
+export async function runPending(
+  ctx: PipelineContext,
+  options: {
+    readonly concurrency?: number | undefined;
+    readonly onFile?: ((outcome: FileOutcome) => void) | undefined;
+  } = {},
+): Promise<RunSummary> {
+  const keys = new Set<string>();
+  for await (const info of ctx.objects.list(ctx.layout.streams))
+    if (isInputKey(info.key, ctx.layout.streams)) keys.add(info.key);
+  for await (const record of ctx.files.list()) {
+    if (record.fileType === "streams" && !isFinished(record)) keys.add(record.fileKey);
+  }
+  const { reports: catalogFiles } = await ctx.catalog();
+  const limit = pLimit(options.concurrency ?? 1);
+  const outcomes = new Map<string, FileOutcome>();
+  const validated = new Map<string, StageResult>();
+  const report = (outcome: FileOutcome) => {
+    outcomes.set(outcome.fileKey, outcome);
+    options.onFile?.(outcome);
+  };
+
+  // 1-2: validate and transform.
+  await Promise.all(
+    [...keys].sort().map((key) =>
+      limit(async () => {
+        let stage: StageName = "validate";
+        try {
+          const validation = await validateStage(ctx, key);
+          if (validation.status !== "SUCCESS") {
+            report({ fileKey: key, outcome: "rejected", validation, movedTo: validation.movedTo });
+            return;
+          }
+          validated.set(key, validation);
+          stage = "transform";
+          await transformStage(ctx, key);
+        } catch (err) {
+          validated.delete(key);
+          report(failure(key, stage, err));
+        }
+      }),
+    ),
+  );
+
+  // 3: load each touched date once, then mark the files whose dates all loaded.
+  const records = new Map<string, FileRecord>();
+  for (const key of validated.keys()) {
+    const record = await currentRecord(ctx, key);
+    if (record !== undefined) records.set(key, record);
+  }
+  const pendingDates = new Set<string>();
+  for (const record of records.values()) {
+    if (record.kpiIngestionStatus === "IN_PROGRESS")
+      for (const d of record.listenDates ?? []) pendingDates.add(d);
+  }
+  const dates: DateLoad[] = [];
+  const failedDates = new Map<string, unknown>();
+  for (const listenDate of [...pendingDates].sort()) {
+    try {
+      dates.push(await loadListenDate(ctx, listenDate));
+    } catch (err) {
+      failedDates.set(listenDate, err);
+    }
+  }
+
+  // 4: archive.
+  for (const [key, record] of records) {
+    const failedDate = (record.listenDates ?? []).find((d) => failedDates.has(d));
+    if (failedDate !== undefined) {
+      report(failure(key, "load", failedDates.get(failedDate)));
+      continue;
+    }
+    let stage: StageName = "load";
+    try {
+      if (record.kpiIngestionStatus === "IN_PROGRESS") await markLoaded(ctx, record);
+      stage = "archive";
+      const archived = await archiveStage(ctx, key);
+      report({
+        fileKey: key,
+        outcome: "archived",
+        validation: validated.get(key),
+        movedTo: archived.movedTo,
+      });
+    } catch (err) {
+      report(failure(key, stage, err));
+    }
+  }
+  const files = [...outcomes.values()].sort((a, b) =>
+    a.fileKey < b.fileKey ? -1 : a.fileKey > b.fileKey ? 1 : 0,
+  );
+  return { files, dates, catalogFiles };
+}
