@@ -6,13 +6,13 @@ import { describe, expect, it } from "vitest";
 
 const run = promisify(execFile);
 const cliDir = fileURLToPath(new URL("..", import.meta.url));
-const built = ["core", "cli"].every((p) =>
+const built = ["core", "memory", "cli"].every((p) =>
   existsSync(fileURLToPath(new URL(`../../${p}/dist/index.cjs`, import.meta.url))),
 );
 
 // The built packages, loaded the way users load them: through package.json "exports".
 describe.skipIf(!built)("published entry points", () => {
-  it.each(["@musicpipe/core", "@musicpipe/cli"])(
+  it.each(["@musicpipe/core", "@musicpipe/memory", "@musicpipe/cli"])(
     "%s loads as ESM and as CommonJS with the same exports",
     async (name) => {
       const esm = await run(
@@ -33,6 +33,19 @@ describe.skipIf(!built)("published entry points", () => {
       expect(cjs.stdout).toBe(esm.stdout);
     },
   );
+
+  it("exports the conformance suites as ESM only", async () => {
+    const esm = await run(
+      process.execPath,
+      [
+        "--input-type=module",
+        "-e",
+        'const m = await import("@musicpipe/memory/conformance"); console.log(typeof m.runObjectStoreConformance)',
+      ],
+      { cwd: cliDir },
+    );
+    expect(esm.stdout.trim()).toBe("function");
+  });
 
   it("the CommonJS build of core computes KPIs", async () => {
     const script = `
