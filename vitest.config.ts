@@ -1,33 +1,37 @@
 import { fileURLToPath } from "node:url";
 import { defineConfig } from "vitest/config";
 
-const src = (pkg: string) => fileURLToPath(new URL(`./packages/${pkg}/src/index.ts`, import.meta.url));
+const path = (p: string) => fileURLToPath(new URL(p, import.meta.url));
 
+// Tests import the packages' sources, so they need no build.
 const alias = {
-  "@musicpipe/memory/conformance": fileURLToPath(
-    new URL("./packages/memory/src/conformance/index.ts", import.meta.url),
-  ),
-  "@musicpipe/core": src("core"),
-  "@musicpipe/memory": src("memory"),
-  "@musicpipe/aws": src("aws"),
-  "@musicpipe/cli": src("cli"),
+  "@musicpipe/aws/s3": path("./packages/aws/src/s3/index.ts"),
+  "@musicpipe/aws/dynamodb": path("./packages/aws/src/dynamodb/index.ts"),
+  "@musicpipe/memory/conformance": path("./packages/memory/src/conformance/index.ts"),
+  "@musicpipe/core": path("./packages/core/src/index.ts"),
+  "@musicpipe/memory": path("./packages/memory/src/index.ts"),
+  "@musicpipe/aws": path("./packages/aws/src/index.ts"),
+  "@musicpipe/cli": path("./packages/cli/src/index.ts"),
 };
+
+const packageProject = (name: string) => ({
+  resolve: { alias },
+  test: {
+    name,
+    root: `./packages/${name}`,
+    include: ["tests/**/*.test.ts"],
+    exclude: ["tests/integration/**"],
+    environment: "node",
+    testTimeout: 60_000,
+  },
+});
 
 export default defineConfig({
   test: {
     reporters: ["default", "./scripts/summary-reporter.ts"],
-    projects: ["core", "memory", "aws", "cli"]
-      .map((name) => ({
-        resolve: { alias },
-        test: {
-          name,
-          root: `./packages/${name}`,
-          include: ["tests/**/*.test.ts"],
-          environment: "node",
-          testTimeout: 60_000,
-        },
-      }))
-      .concat({
+    projects: [
+      ...["core", "memory", "aws", "cli"].map(packageProject),
+      {
         resolve: { alias },
         test: {
           name: "examples",
@@ -36,6 +40,20 @@ export default defineConfig({
           environment: "node",
           testTimeout: 60_000,
         },
-      }),
+      },
+      {
+        // Tests against real local servers (DynamoDB Local, s3rver), started once for all of them.
+        resolve: { alias },
+        test: {
+          name: "integration",
+          root: ".",
+          include: ["packages/*/tests/integration/**/*.test.ts"],
+          globalSetup: ["./packages/aws/tests/integration/global-setup.ts"],
+          environment: "node",
+          testTimeout: 120_000,
+          hookTimeout: 120_000,
+        },
+      },
+    ],
   },
 });

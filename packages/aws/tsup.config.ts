@@ -1,7 +1,8 @@
 import { defineConfig } from "tsup";
 
 export default defineConfig({
-  entry: ["src/index.ts"],
+  // Subpath entries keep Lambda bundles small: import only the adapter you use.
+  entry: { index: "src/index.ts", s3: "src/s3/index.ts", dynamodb: "src/dynamodb/index.ts" },
   format: ["esm", "cjs"],
   dts: true,
   sourcemap: true,
