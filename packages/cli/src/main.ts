@@ -2,6 +2,7 @@ import { MusicpipeError } from "@musicpipe/core";
 import { UsageError } from "./args.js";
 import { exportCommand, exportUsage } from "./commands/export.js";
 import { generateCommand, generateUsage } from "./commands/generate.js";
+import { initCommand, initUsage } from "./commands/init.js";
 import { kpisCommand, kpisUsage } from "./commands/kpis.js";
 import { runCommand, runUsage } from "./commands/run.js";
 import { statusCommand, statusUsage } from "./commands/status.js";
@@ -21,6 +22,11 @@ const commands: Readonly<Record<string, Command>> = {
   },
   export: { summary: "write the stored KPIs as JSON", usage: exportUsage, run: exportCommand },
   status: { summary: "one line per file record", usage: statusUsage, run: statusCommand },
+  init: {
+    summary: "create the AWS tables if missing and check the bucket",
+    usage: initUsage,
+    run: initCommand,
+  },
   kpis: { summary: "compute the KPIs over local files (no state)", usage: kpisUsage, run: kpisCommand },
   generate: {
     summary: "write realistic synthetic data in the raw layout",

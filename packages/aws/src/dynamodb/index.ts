@@ -1,1 +1,21 @@
-export {};
+/**
+ * `@musicpipe/aws/dynamodb`: the musicpipe table ports (KPIs, file status, partials index) on
+ * DynamoDB, table creation, and a BatchWriteItem helper that retries unprocessed items.
+ *
+ * @packageDocumentation
+ */
+
+export {
+  BATCH_WRITE_LIMIT,
+  BatchWriteIncompleteError,
+  type BatchWriteOptions,
+  type BatchWriteRequest,
+  type BatchWriteRequests,
+  type BatchWriteSender,
+  batchWriteAll,
+  type UnwrittenRequest,
+} from "./batch.js";
+export { type EnsureTablesOptions, type EnsureTablesResult, ensureTables, TABLE_KEYS } from "./ensure.js";
+export { TableItemFormatError } from "./items.js";
+export { DEFAULT_TABLE_NAMES, type TableNames } from "./options.js";
+export { createDynamoDbTables, type DynamoDbTables, type DynamoDbTablesOptions } from "./tables.js";

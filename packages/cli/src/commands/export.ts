@@ -1,20 +1,23 @@
 import type { KpiSet } from "@musicpipe/core";
-import { type FlagSpec, parseFlags, required } from "../args.js";
+import { type FlagSpec, parseFlags } from "../args.js";
 import { type CliIo, writeFileAtomic } from "../io.js";
 import { kpisToJson } from "../kpi-json.js";
-import { localPipeline } from "../local-target.js";
+import { openTarget, targetFlags, targetUsage } from "../target.js";
 
 export const exportUsage = `Usage: musicpipe export --root DIR [--out OUT.json]
+       musicpipe export --target aws --bucket B [--out OUT.json]
 
 Writes the stored KPIs of every listen date, in the same JSON shape as 'musicpipe kpis'.
-Without --out (or with --out -) the JSON goes to stdout.`;
+Without --out (or with --out -) the JSON goes to stdout.
 
-const spec: FlagSpec = { root: "string", out: "string" };
+${targetUsage}`;
 
-/** `musicpipe export --root DIR --out F`. */
+const spec: FlagSpec = { ...targetFlags, out: "string" };
+
+/** `musicpipe export`: returns the exit status. */
 export async function exportCommand(argv: readonly string[], io: CliIo): Promise<number> {
   const flags = parseFlags(argv, spec);
-  const ctx = localPipeline(required(flags, "root"));
+  const { ctx } = openTarget(flags);
   const kpis: {
     genreStats: KpiSet["genreStats"];
     topSongs: KpiSet["topSongs"];

@@ -1,19 +1,20 @@
 import { type FileOutcome, type FileReport, runPending } from "@musicpipe/core";
-import { boundedNumber, type FlagSpec, parseFlags, required, wholeNumber } from "../args.js";
+import { boundedNumber, type FlagSpec, parseFlags, wholeNumber } from "../args.js";
 import { type CliIo, n } from "../io.js";
-import { localPipeline, requireRoot, withRootLock } from "../local-target.js";
+import { openTarget, targetFlags, targetUsage } from "../target.js";
 
 export const runUsage = `Usage: musicpipe run --root DIR [--json]
+       musicpipe run --target aws --bucket B [--json]
 
-Processes every streams file under DIR/data/raw/streams/ through all stages: validate,
-transform, load, archive. Objects are the files under DIR; the tables are kept under
-DIR/.musicpipe/. Valid files end in DIR/data/archive/YYYY/MM/DD/<timestamp>_<name>, rejected
-ones in DIR/data/error/<timestamp>_<name>, KPIs in DIR/data/kpis/YYYY/MM/DD/*.jsonl and the KPI
-table. Songs and users files stay where they are. Running it again finishes interrupted work
+Processes every streams file under data/raw/streams/ through all stages: validate,
+transform, load, archive. Valid files end in data/archive/YYYY/MM/DD/<timestamp>_<name>,
+rejected ones in data/error/<timestamp>_<name>, KPIs in data/kpis/YYYY/MM/DD/*.jsonl and the
+KPI table. Songs and users files stay where they are. Running it again finishes interrupted work
 and counts nothing twice.
 
+${targetUsage}
+
 Options:
-  --root DIR                the folder holding data/raw/ (required)
   --json                    print the summary as JSON
   --max-bad-row-share X     reject a file when more than this share of rows is bad (default 0.1)
   --max-row-bytes N         reject a file with a row longer than N bytes (default 1M)
@@ -23,7 +24,7 @@ Options:
 Exit status: 0 all files accepted, 1 a file was rejected or a stage failed, 2 usage error.`;
 
 const spec: FlagSpec = {
-  root: "string",
+  ...targetFlags,
   json: "boolean",
   quiet: "boolean",
   "max-bad-row-share": "string",
@@ -31,21 +32,20 @@ const spec: FlagSpec = {
   concurrency: "string",
 };
 
-/** `musicpipe run --root DIR`. */
+/** `musicpipe run`: returns the exit status. */
 export async function runCommand(argv: readonly string[], io: CliIo): Promise<number> {
   const flags = parseFlags(argv, spec);
-  const root = required(flags, "root");
-  const ctx = localPipeline(root, {
+  const target = openTarget(flags, {
     validation: {
       maxBadRowShare: boundedNumber(flags, "max-bad-row-share", 0.1, 0, 1),
       maxRowBytes: wholeNumber(flags, "max-row-bytes", 1024 * 1024, 1),
     },
   });
-  await requireRoot(root, ctx.layout.streams);
+  await target.check();
   const quiet = flags.booleans.has("quiet");
   const started = performance.now();
-  const summary = await withRootLock(root, () =>
-    runPending(ctx, {
+  const summary = await target.exclusive(() =>
+    runPending(target.ctx, {
       concurrency: wholeNumber(flags, "concurrency", 2, 1),
       onFile: quiet ? undefined : (outcome) => io.stderr(`${describe(outcome)}\n`),
     }),

@@ -1,19 +1,22 @@
 import type { FileRecord } from "@musicpipe/core";
-import { type FlagSpec, parseFlags, required } from "../args.js";
+import { type FlagSpec, parseFlags } from "../args.js";
 import type { CliIo } from "../io.js";
-import { localPipeline } from "../local-target.js";
+import { openTarget, targetFlags, targetUsage } from "../target.js";
 
 export const statusUsage = `Usage: musicpipe status --root DIR [--json]
+       musicpipe status --target aws --bucket B [--json]
 
 Prints one line per file record: key, validation, KPI ingestion and archival status, rows kept
-of rows read, deliveries, and where the file went (or the rejection reason).`;
+of rows read, deliveries, and where the file went (or the rejection reason).
 
-const spec: FlagSpec = { root: "string", json: "boolean" };
+${targetUsage}`;
 
-/** `musicpipe status --root DIR`. */
+const spec: FlagSpec = { ...targetFlags, json: "boolean" };
+
+/** `musicpipe status`: returns the exit status. */
 export async function statusCommand(argv: readonly string[], io: CliIo): Promise<number> {
   const flags = parseFlags(argv, spec);
-  const ctx = localPipeline(required(flags, "root"));
+  const { ctx } = openTarget(flags);
   const records: FileRecord[] = [];
   for await (const record of ctx.files.list()) records.push(record);
   if (flags.booleans.has("json")) {

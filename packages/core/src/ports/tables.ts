@@ -109,6 +109,12 @@ export interface StoredPartial {
 export interface PartialStore {
   /** Stores a partial, replacing one with the same date and fingerprint. */
   put(partial: StoredPartial): Promise<void>;
+  /**
+   * Stores several partials at once (every listen date of one file), with the same meaning as
+   * calling {@link put} for each. Optional: an adapter that can batch (DynamoDB
+   * BatchWriteItem) provides it; callers fall back to `put`.
+   */
+  putMany?(partials: readonly StoredPartial[]): Promise<void>;
   /** Every partial of a date, in ascending fingerprint order. */
   listDate(listenDate: string): AsyncIterable<StoredPartial>;
 }

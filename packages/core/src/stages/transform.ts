@@ -29,14 +29,14 @@ export async function transformStage(ctx: PipelineContext, key: string): Promise
     // Normally the dates found at validation; a catalog changed since can add or drop some,
     // and an emptied date must replace its earlier partial too.
     const listenDates = [...new Set([...(found.listenDates ?? []), ...partial.dates()])].sort();
-    for (const listenDate of listenDates) {
-      await ctx.partials.put({
-        listenDate,
-        fingerprint: found.contentSha256!,
-        fileKey: key,
-        state: partial.pick([listenDate]).toState(),
-      });
-    }
+    const stored = listenDates.map((listenDate) => ({
+      listenDate,
+      fingerprint: found.contentSha256!,
+      fileKey: key,
+      state: partial.pick([listenDate]).toState(),
+    }));
+    if (ctx.partials.putMany !== undefined) await ctx.partials.putMany(stored);
+    else for (const one of stored) await ctx.partials.put(one);
     ctx.computed.delete(`${key}@${found.etag}`);
     const record = await updateRecord(ctx, found, {
       kpiIngestionStatus: "IN_PROGRESS",

@@ -1,0 +1,27 @@
+import { type FlagSpec, parseFlags, UsageError } from "../args.js";
+import type { CliIo } from "../io.js";
+import { initAws, targetFlags, targetUsage } from "../target.js";
+
+export const initUsage = `Usage: musicpipe init --target aws --bucket B
+
+Creates the DynamoDB tables (on demand capacity) that are missing and checks that the bucket
+can be reached. Safe to run again.
+
+${targetUsage}`;
+
+const spec: FlagSpec = targetFlags;
+
+/** `musicpipe init --target aws --bucket B`: returns the exit status. */
+export async function initCommand(argv: readonly string[], io: CliIo): Promise<number> {
+  const flags = parseFlags(argv, spec);
+  if (flags.strings.get("target") !== "aws") {
+    throw new UsageError("init is for --target aws (a local --root needs no setup)");
+  }
+  const { created, existing } = await initAws(flags);
+  io.stdout(
+    `Bucket ${flags.strings.get("bucket")} is reachable.\n` +
+      `Tables created: ${created.length === 0 ? "none" : created.join(", ")}\n` +
+      `Tables already there: ${existing.length === 0 ? "none" : existing.join(", ")}\n`,
+  );
+  return 0;
+}
