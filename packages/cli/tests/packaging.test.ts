@@ -6,33 +6,39 @@ import { describe, expect, it } from "vitest";
 
 const run = promisify(execFile);
 const cliDir = fileURLToPath(new URL("..", import.meta.url));
-const built = ["core", "memory", "cli"].every((p) =>
+const built = ["core", "memory", "aws", "cli"].every((p) =>
   existsSync(fileURLToPath(new URL(`../../${p}/dist/index.cjs`, import.meta.url))),
 );
 
 // The built packages, loaded the way users load them: through package.json "exports".
 describe.skipIf(!built)("published entry points", () => {
-  it.each(["@musicpipe/core", "@musicpipe/memory", "@musicpipe/cli"])(
-    "%s loads as ESM and as CommonJS with the same exports",
-    async (name) => {
-      const esm = await run(
-        process.execPath,
-        [
-          "--input-type=module",
-          "-e",
-          `const m = await import("${name}"); console.log(Object.keys(m).sort().join(","))`,
-        ],
-        { cwd: cliDir },
-      );
-      const cjs = await run(
-        process.execPath,
-        ["-e", `console.log(Object.keys(require("${name}")).sort().join(","))`],
-        { cwd: cliDir },
-      );
-      expect(esm.stdout.trim().split(",").length).toBeGreaterThan(2);
-      expect(cjs.stdout).toBe(esm.stdout);
-    },
-  );
+  it.each([
+    ["@musicpipe/core", "computeKpis"],
+    ["@musicpipe/memory", "createLocalObjectStore"],
+    ["@musicpipe/aws", "createS3ObjectStore"],
+    ["@musicpipe/aws/s3", "createS3ObjectStore"],
+    ["@musicpipe/aws/dynamodb", "createDynamoDbTables"],
+    ["@musicpipe/cli", "main"],
+  ])("%s loads as ESM and as CommonJS with the same exports (%s among them)", async (name, expected) => {
+    const esm = await run(
+      process.execPath,
+      [
+        "--input-type=module",
+        "-e",
+        `const m = await import("${name}"); console.log(Object.keys(m).sort().join(","))`,
+      ],
+      { cwd: cliDir },
+    );
+    const cjs = await run(
+      process.execPath,
+      ["-e", `console.log(Object.keys(require("${name}")).sort().join(","))`],
+      {
+        cwd: cliDir,
+      },
+    );
+    expect(esm.stdout.trim().split(",")).toContain(expected);
+    expect(cjs.stdout).toBe(esm.stdout);
+  });
 
   it("exports the conformance suites as ESM only", async () => {
     const esm = await run(

@@ -115,6 +115,19 @@ describe("S3 object store on s3rver", () => {
     expect((await readAll(store.get(to))).toString()).toBe("special");
   });
 
+  it("copies keys with + & = # ? , ; : @ $ by streaming when the server cannot resolve the CopySource", async () => {
+    const store = createS3ObjectStore({ bucket, client });
+    const from = `${ns()}/in/a+b&c=d#e?f,g;h:i@j$k.csv`;
+    const to = `${ns()}/out/20260101T000000000Z_a+b&c=d#e?f,g;h:i@j$k.csv`;
+    const bytes = randomBytes(3 * 1024 * 1024 + 17);
+    const { etag } = await store.put(from, bytes);
+    await store.copy(from, to, { ifMatch: etag });
+    expect(Buffer.compare(await readAll(store.get(to)), bytes)).toBe(0);
+    await expect(
+      store.copy(from, `${to}.2`, { ifMatch: "0123456789abcdef0123456789abcdef" }),
+    ).rejects.toBeInstanceOf(ConditionFailedError);
+  });
+
   it("refuses a stale ifMatch before copying (s3rver itself ignores the header)", async () => {
     const store = createS3ObjectStore({ bucket, client });
     const key = `${ns()}/src.csv`;
