@@ -7,6 +7,10 @@ const path = (p: string) => fileURLToPath(new URL(p, import.meta.url));
 const alias = {
   "@musicpipe/aws/s3": path("./packages/aws/src/s3/index.ts"),
   "@musicpipe/aws/dynamodb": path("./packages/aws/src/dynamodb/index.ts"),
+  "@musicpipe/aws/airflow": path("./packages/aws/src/airflow/index.ts"),
+  "@musicpipe/aws/lambda": path("./packages/aws/src/lambda/index.ts"),
+  "@musicpipe/aws/sns": path("./packages/aws/src/sns/index.ts"),
+  "@musicpipe/aws/metrics": path("./packages/aws/src/metrics/index.ts"),
   "@musicpipe/memory/conformance": path("./packages/memory/src/conformance/index.ts"),
   "@musicpipe/core": path("./packages/core/src/index.ts"),
   "@musicpipe/memory": path("./packages/memory/src/index.ts"),

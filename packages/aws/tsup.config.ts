@@ -2,7 +2,15 @@ import { defineConfig } from "tsup";
 
 export default defineConfig({
   // Subpath entries keep Lambda bundles small: import only the adapter you use.
-  entry: { index: "src/index.ts", s3: "src/s3/index.ts", dynamodb: "src/dynamodb/index.ts" },
+  entry: {
+    index: "src/index.ts",
+    s3: "src/s3/index.ts",
+    dynamodb: "src/dynamodb/index.ts",
+    airflow: "src/airflow/index.ts",
+    lambda: "src/lambda/index.ts",
+    sns: "src/sns/index.ts",
+    metrics: "src/metrics/index.ts",
+  },
   format: ["esm", "cjs"],
   dts: true,
   sourcemap: true,
