@@ -25,6 +25,7 @@ export {
   ObjectNotFoundError,
   PartialFormatError,
 } from "./errors/index.js";
+export * from "./fast/index.js";
 export {
   KpiAccumulator,
   type KpiPartialState,

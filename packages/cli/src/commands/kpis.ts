@@ -1,7 +1,8 @@
-import { computeKpis, type FileReport, type KpiSet, type ScanProgress } from "@musicpipe/core";
+import type { FileReport, KpiSet, ScanProgress } from "@musicpipe/core";
 import { boundedNumber, type FlagSpec, parseFlags, UsageError, wholeNumber } from "../args.js";
 import { type CliIo, inputFiles, n, writeFileAtomic } from "../io.js";
 import { kpisToJson } from "../kpi-json.js";
+import { computeKpisParallel, defaultWorkers } from "../parallel/run.js";
 
 export const kpisUsage = `Usage: musicpipe kpis --streams F... --songs F... --users F... [--out OUT.json]
 
@@ -17,6 +18,7 @@ Options:
   --out OUT.json            write the KPI JSON here; without it, the JSON goes to stdout
   --max-bad-row-share X     reject a file when more than this share of rows is bad (default 0.1)
   --max-row-bytes N         reject a file with a row longer than N bytes (default 1M)
+  --workers N               worker threads scanning streams files (default: one per core)
   --quiet                   no progress on stderr
 
 Exit status: 0 all files accepted, 1 a file was rejected (the others still count), 2 usage error.`;
@@ -29,6 +31,7 @@ const spec: FlagSpec = {
   out: "string",
   "max-bad-row-share": "string",
   "max-row-bytes": "string",
+  workers: "string",
   quiet: "boolean",
 };
 
@@ -56,11 +59,15 @@ export async function kpisCommand(argv: readonly string[], io: CliIo): Promise<n
   const out = flags.strings.get("out");
 
   const started = performance.now();
-  const run = await computeKpis(input, {
-    ...options,
-    onFile: quiet ? undefined : (report) => io.stderr(`${describeFile(report)}\n`),
-    onProgress: quiet ? undefined : progressPrinter(io),
-  });
+  const run = await computeKpisParallel(
+    input,
+    {
+      ...options,
+      onFile: quiet ? undefined : (report) => io.stderr(`${describeFile(report)}\n`),
+      onProgress: quiet ? undefined : progressPrinter(io),
+    },
+    wholeNumber(flags, "workers", defaultWorkers(), 1),
+  );
   const seconds = (performance.now() - started) / 1000;
   const json = kpisToJson(run.kpis);
   if (out === undefined || out === "-") io.stdout(json);

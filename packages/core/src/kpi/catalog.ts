@@ -1,5 +1,7 @@
 import type { z } from "zod";
 import type { ByteSource } from "../csv/index.js";
+import { scanCatalogFast } from "../fast/catalog-scan.js";
+import { FastPathUnsupported } from "../fast/scan.js";
 import { type SongRow, songsSchema, type TableSchema, type UserRow, usersSchema } from "../schema/index.js";
 import { type FileReport, type ScanOptions, scanTable } from "../validate/index.js";
 import { compareCodePoints } from "./order.js";
@@ -42,6 +44,16 @@ export class Catalog {
     return this;
   }
 
+  /** Every track, in the order added. */
+  tracks(): IterableIterator<Track> {
+    return this.#tracks.values();
+  }
+
+  /** Every user id, in the order added. */
+  users(): IterableIterator<string> {
+    return this.#users.values();
+  }
+
   track(trackId: string): Track | undefined {
     return this.#tracks.get(trackId);
   }
@@ -77,13 +89,36 @@ export function byKey<T extends { readonly name: string }>(files: Iterable<T>): 
  */
 export async function loadCatalog(
   input: { readonly songs: Iterable<InputFile>; readonly users: Iterable<InputFile> },
-  options: ScanOptions & { readonly schemas?: CatalogSchemas | undefined } = {},
+  options: ScanOptions & {
+    readonly schemas?: CatalogSchemas | undefined;
+    readonly fastPath?: boolean | undefined;
+  } = {},
 ): Promise<{ catalog: Catalog; reports: FileReport[] }> {
   const catalog = new Catalog();
   const reports: FileReport[] = [];
   const songs = (options.schemas?.songs ?? songsSchema) as TableSchema<typeof songsSchema.row>;
   const users = (options.schemas?.users ?? usersSchema) as TableSchema<typeof usersSchema.row>;
+  // The byte-level reader, where the built-in schema applies; the general reader otherwise.
+  const fast = async (file: InputFile, kind: "songs" | "users"): Promise<FileReport | undefined> => {
+    if (options.fastPath === false || options.schemas?.[kind] !== undefined) return undefined;
+    try {
+      const scan = await scanCatalogFast(await file.open(), file.name, kind, options);
+      if (scan.report.accepted) {
+        for (const track of scan.tracks) catalog.addTrack(track);
+        for (const user of scan.users) catalog.addUser(user);
+      }
+      return scan.report;
+    } catch (err) {
+      if (err instanceof FastPathUnsupported) return undefined;
+      throw err;
+    }
+  };
   for (const file of byKey(input.songs)) {
+    const quick = await fast(file, "songs");
+    if (quick !== undefined) {
+      reports.push(quick);
+      continue;
+    }
     const local = new Catalog();
     const report = await scanTable(
       await file.open(),
@@ -105,6 +140,11 @@ export async function loadCatalog(
     if (report.accepted) catalog.merge(local);
   }
   for (const file of byKey(input.users)) {
+    const quick = await fast(file, "users");
+    if (quick !== undefined) {
+      reports.push(quick);
+      continue;
+    }
     const local = new Catalog();
     const report = await scanTable(
       await file.open(),

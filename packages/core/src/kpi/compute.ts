@@ -1,5 +1,8 @@
 import type { z } from "zod";
 import type { ByteSource } from "../csv/index.js";
+import { CatalogIndex } from "../fast/catalog-index.js";
+import { CompactKpis } from "../fast/compact.js";
+import { FastPathUnsupported, scanStreamsFast } from "../fast/scan.js";
 import { type StreamRow, streamsSchema, type TableSchema } from "../schema/index.js";
 import { type FileReport, type ScanOptions, scanTable } from "../validate/index.js";
 import { KpiAccumulator } from "./accumulator.js";
@@ -12,6 +15,13 @@ export interface KpiOptions extends ScanOptions {
   readonly schemas?:
     | (CatalogSchemas & { readonly streams?: TableSchema<z.ZodObject> | undefined })
     | undefined;
+  /**
+   * Read streams files with the fast byte-level row source when they allow it (no quoted
+   * fields, the built-in streams schema), falling back to the general reader per file. Both
+   * give the same reports and KPIs; turn it off only to compare them.
+   * @default true
+   */
+  readonly fastPath?: boolean | undefined;
 }
 
 /** The KPI partial of one streams file, and what was found reading it. */
@@ -74,7 +84,7 @@ export interface KpiInput {
 /** The result of {@link computeKpis}. */
 export interface KpiRun {
   readonly kpis: KpiSet;
-  /** The merged partial of every accepted streams file. */
+  /** The merged partial of every accepted streams file (built when first read). */
   readonly partial: KpiAccumulator;
   /** One report per file read: songs, users, then streams. */
   readonly files: FileReport[];
@@ -94,12 +104,37 @@ export async function computeKpis(
 ): Promise<KpiRun> {
   const { catalog, reports } = await loadCatalog(input, options);
   for (const report of reports) options.onFile?.(report);
-  const total = new KpiAccumulator();
+  const fast = options.fastPath !== false && options.schemas?.streams === undefined;
+  const index = fast ? new CatalogIndex(catalog) : undefined;
+  const compact = index === undefined ? undefined : new CompactKpis(index);
+  const general = new KpiAccumulator();
   for (const file of input.streams) {
-    const { report, partial } = await computeStreamsPartial(await file.open(), file.name, catalog, options);
+    let report: FileReport | undefined;
+    if (compact !== undefined) {
+      try {
+        const result = await scanStreamsFast(await file.open(), file.name, compact.index, options);
+        report = result.report;
+        if (report.accepted) compact.merge(result.compact);
+      } catch (err) {
+        if (!(err instanceof FastPathUnsupported)) throw err;
+      }
+    }
+    if (report === undefined) {
+      const result = await computeStreamsPartial(await file.open(), file.name, catalog, options);
+      report = result.report;
+      if (compact !== undefined) compact.mergeState(result.partial.toState());
+      else general.merge(result.partial);
+    }
     options.onFile?.(report);
     reports.push(report);
-    total.merge(partial);
   }
-  return { kpis: total.finalize(), partial: total, files: reports };
+  let partial: KpiAccumulator | undefined;
+  return {
+    kpis: compact?.finalize() ?? general.finalize(),
+    get partial() {
+      partial ??= compact?.toAccumulator() ?? general;
+      return partial;
+    },
+    files: reports,
+  };
 }

@@ -1,5 +1,6 @@
 import { archiveKey } from "../layout/index.js";
 import type { PipelineContext } from "./context.js";
+import { recordStage } from "./metrics.js";
 import { moveOut } from "./move.js";
 import { withRecord } from "./record.js";
 import { type StageResult, stageResult } from "./result.js";
@@ -10,7 +11,8 @@ import { StageOrderError } from "./transform.js";
  * time of processing, UTC): copy, verify, delete, crash-safe (see {@link moveOut}).
  */
 export async function archiveStage(ctx: PipelineContext, key: string): Promise<StageResult> {
-  return withRecord(ctx, key, async (found) => {
+  const started = ctx.clock.now().getTime();
+  const result = await withRecord(ctx, key, async (found) => {
     if (found === undefined) throw new StageOrderError(`archive of '${key}': no such file or record`, key);
     if (found.validationStatus === "FAILED") return stageResult("archive", found, "SKIPPED");
     if (found.kpiIngestionStatus !== "SUCCESS")
@@ -18,4 +20,5 @@ export async function archiveStage(ctx: PipelineContext, key: string): Promise<S
     const record = await moveOut(ctx, found, archiveKey(ctx.layout, key, ctx.clock.now()));
     return stageResult("archive", record, "SUCCESS");
   });
+  return recordStage(ctx, "archive", started, result);
 }

@@ -4,6 +4,7 @@ import type { KpiSet } from "../kpi/types.js";
 import { kpiObjectKeys } from "../layout/index.js";
 import type { DayKpis, StoredPartial } from "../ports/tables.js";
 import type { PipelineContext } from "./context.js";
+import { recordStage } from "./metrics.js";
 import { updateRecord, withRecord } from "./record.js";
 import { type StageResult, stageResult } from "./result.js";
 import { StageOrderError } from "./transform.js";
@@ -88,7 +89,8 @@ function dayOf(
  * ingestion `SUCCESS`. Dates already up to date are not rewritten.
  */
 export async function loadStage(ctx: PipelineContext, key: string): Promise<StageResult> {
-  return withRecord(ctx, key, async (found) => {
+  const started = ctx.clock.now().getTime();
+  const result = await withRecord(ctx, key, async (found) => {
     if (
       found === undefined ||
       found.validationStatus === "PENDING" ||
@@ -101,6 +103,7 @@ export async function loadStage(ctx: PipelineContext, key: string): Promise<Stag
     for (const listenDate of found.listenDates ?? []) await loadListenDate(ctx, listenDate);
     return stageResult("load", await markLoaded(ctx, found), "SUCCESS");
   });
+  return recordStage(ctx, "load", started, result);
 }
 
 /** Records that every listen date of the file is loaded. */

@@ -3,6 +3,7 @@ import type { KpiAccumulator } from "../kpi/accumulator.js";
 import { computeStreamsPartial } from "../kpi/compute.js";
 import type { FileRecord } from "../ports/tables.js";
 import { hashingSource, type PipelineContext } from "./context.js";
+import { recordStage } from "./metrics.js";
 import { updateRecord, withRecord } from "./record.js";
 import { type StageResult, stageResult } from "./result.js";
 
@@ -19,7 +20,8 @@ export class StageOrderError extends MusicpipeError {
  * the same partial once. Marks KPI ingestion `IN_PROGRESS` (partials stored, dates not loaded).
  */
 export async function transformStage(ctx: PipelineContext, key: string): Promise<StageResult> {
-  return withRecord(ctx, key, async (found) => {
+  const started = ctx.clock.now().getTime();
+  const result = await withRecord(ctx, key, async (found) => {
     if (found === undefined || found.validationStatus === "PENDING") {
       throw new StageOrderError(`transform of '${key}' before it was validated`, key);
     }
@@ -46,6 +48,7 @@ export async function transformStage(ctx: PipelineContext, key: string): Promise
     });
     return stageResult("transform", record, "SUCCESS");
   });
+  return recordStage(ctx, "transform", started, result);
 }
 
 /** The partial computed at validation in this process, or computed again from the object. */

@@ -3,6 +3,7 @@ import { computeStreamsPartial } from "../kpi/compute.js";
 import { errorKey } from "../layout/index.js";
 import type { FileRecord } from "../ports/tables.js";
 import { hashingSource, type PipelineContext } from "./context.js";
+import { recordStage } from "./metrics.js";
 import { moveOut } from "./move.js";
 import { updateRecord, withRecord } from "./record.js";
 import { type StageResult, stageResult } from "./result.js";
@@ -31,8 +32,7 @@ export async function validateStage(ctx: PipelineContext, key: string): Promise<
     }
     return stageResult("validate", record, record.validationStatus === "SUCCESS" ? "SUCCESS" : "FAILED");
   });
-  ctx.metrics.durationMs("StageDuration", ctx.clock.now().getTime() - started, { stage: "validate" });
-  return result;
+  return recordStage(ctx, "validate", started, result);
 }
 
 async function validateDelivery(ctx: PipelineContext, record: FileRecord): Promise<FileRecord> {
@@ -50,6 +50,7 @@ async function validateDelivery(ctx: PipelineContext, record: FileRecord): Promi
     badByCode: report.badRowsByCode,
   };
   ctx.metrics.count("RowsRead", report.rowsRead, { stage: "validate" });
+  ctx.metrics.count("RowsKept", report.rowsKept, { stage: "validate" });
   for (const [code, count] of Object.entries(report.badRowsByCode))
     ctx.metrics.count("RowsDropped", count, { reason: code });
   if (!report.accepted) {

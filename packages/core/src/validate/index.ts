@@ -267,6 +267,7 @@ export async function scanTable<S extends z.ZodObject>(
   return report();
 }
 
-function formatShare(share: number): string {
+/** `0.1234` -> `12.3%`, as used in rejection messages. */
+export function formatShare(share: number): string {
   return `${(share * 100).toFixed(share < 0.01 ? 2 : 1).replace(/\.0+$/, "")}%`;
 }

@@ -1,0 +1,352 @@
+import { checkUtf8, maybeGunzip } from "../csv/bytes.js";
+import { type ByteSource, DEFAULT_MAX_ROW_BYTES } from "../csv/index.js";
+import { CsvFormatError } from "../errors/index.js";
+import type { Track } from "../kpi/types.js";
+import {
+  DEFAULT_MAX_BAD_ROW_SHARE,
+  type FileReport,
+  formatShare,
+  type RowIssue,
+  type ScanOptions,
+} from "../validate/index.js";
+import { FastPathUnsupported } from "./scan.js";
+
+const COMMA = 44;
+const QUOTE = 34;
+const LF = 10;
+const CR = 13;
+const decoder = new TextDecoder();
+const NUMBER_LIKE = /^[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?$/;
+
+/** `true` when the bytes are white space only, by JavaScript's `trim` (decoding only when there are non-ASCII bytes). */
+function isBlank(buf: Uint8Array, start: number, end: number): boolean {
+  let high = false;
+  for (let i = start; i < end; i++) {
+    const b = buf[i]!;
+    if (b >= 128) high = true;
+    else if (b !== 32 && (b < 9 || b > 13)) return false;
+  }
+  return !high || decoder.decode(buf.subarray(start, end)).trim() === "";
+}
+
+function clip(value: string): string {
+  return value.length > 40 ? `${value.slice(0, 40)}...` : value;
+}
+
+const SONG_COLUMNS = ["track_id", "track_name", "track_genre", "duration_ms", "artists"] as const;
+const USER_COLUMNS = ["user_id", "user_name"] as const;
+
+/**
+ * Reads RFC 4180 records from bytes: quoted fields with doubled quotes and line breaks, CRLF or
+ * LF. Anything csv-parse would treat in a way of its own (a quote inside an unquoted field,
+ * text after a closing quote, a lone CR at the end) is left to it: {@link FastPathUnsupported}.
+ * Calls `onRecord` with the values of the wanted columns (others are skipped without making
+ * strings), the field count and the line the record ends on.
+ */
+class RecordReader {
+  #tail: Uint8Array | undefined;
+  #line = 0;
+  #wanted: Int32Array = new Int32Array(0);
+  readonly #values: (string | undefined)[] = [];
+  #onHeader: (names: string[]) => Int32Array;
+  #onRecord: (values: (string | undefined)[], fields: number, line: number, blank: boolean) => void;
+  #sawHeader = false;
+  #headerNames: string[] = [];
+  readonly #maxRecord: number;
+
+  constructor(
+    onHeader: (names: string[]) => Int32Array,
+    onRecord: (values: (string | undefined)[], fields: number, line: number, blank: boolean) => void,
+    maxRecord: number,
+  ) {
+    this.#onHeader = onHeader;
+    this.#onRecord = onRecord;
+    this.#maxRecord = maxRecord;
+  }
+
+  feed(input: Uint8Array, last: boolean): void {
+    let buf =
+      input.constructor === Uint8Array
+        ? input
+        : new Uint8Array(input.buffer, input.byteOffset, input.byteLength);
+    if (this.#tail !== undefined) {
+      const joined = new Uint8Array(this.#tail.length + buf.length);
+      joined.set(this.#tail);
+      joined.set(buf, this.#tail.length);
+      buf = joined;
+      this.#tail = undefined;
+    }
+    let pos = 0;
+    for (;;) {
+      const end = this.#record(buf, pos, last);
+      if (end === -1) break;
+      pos = end;
+    }
+    if (pos < buf.length) {
+      if (buf.length - pos > this.#maxRecord) throw new FastPathUnsupported("a very long record");
+      this.#tail = buf.slice(pos);
+    }
+  }
+
+  /** Parses one record at `pos`; returns the position after it, or -1 when it is incomplete (or the input ended). */
+  #record(buf: Uint8Array, pos: number, last: boolean): number {
+    const n = buf.length;
+    if (pos >= n) return -1;
+    // Empty lines are skipped (and counted as lines).
+    if (buf[pos] === LF || (buf[pos] === CR && buf[pos + 1] === LF)) {
+      this.#line++;
+      return pos + (buf[pos] === LF ? 1 : 2);
+    }
+    if (buf[pos] === CR && pos + 1 >= n && !last) return -1;
+    let i = pos;
+    let field = 0;
+    let lines = 0;
+    let blank = true;
+    this.#values.length = 0;
+    const wanted = this.#wanted;
+    for (;;) {
+      const want = !this.#sawHeader ? field : field < wanted.length ? wanted[field]! : -1;
+      let start: number;
+      let end: number;
+      let escaped = false;
+      if (i < n && buf[i] === QUOTE) {
+        let j = i + 1;
+        for (;;) {
+          if (j >= n) return this.#incomplete(last);
+          const b = buf[j]!;
+          if (b === QUOTE) {
+            if (j + 1 >= n && !last) return -1;
+            if (buf[j + 1] === QUOTE) {
+              escaped = true;
+              j += 2;
+              continue;
+            }
+            break;
+          }
+          if (b === LF || b === CR) lines++; // csv-parse counts each CR and LF inside quotes as a line
+          j++;
+        }
+        start = i + 1;
+        end = j;
+        i = j + 1;
+        const after = i < n ? buf[i]! : -1;
+        if (after === CR) {
+          if (i + 1 >= n && !last) return -1;
+          if (buf[i + 1] !== LF) throw new FastPathUnsupported("a lone CR");
+        } else if (after !== COMMA && after !== LF && after !== -1) {
+          throw new FastPathUnsupported("text after a closing quote");
+        }
+      } else {
+        let j = i;
+        while (j < n) {
+          const b = buf[j]!;
+          if (b === COMMA || b === LF) break;
+          if (b === QUOTE) throw new FastPathUnsupported("a quote inside an unquoted field");
+          if (b === CR && buf[j + 1] !== LF) lines++; // csv-parse counts a lone CR as a line
+          j++;
+        }
+        if (j >= n && !last) return -1;
+        start = i;
+        end = j;
+        if (end > start && buf[end - 1] === CR) {
+          if (j < n && buf[j] === LF)
+            end--; // CRLF
+          else if (j >= n) throw new FastPathUnsupported("a lone CR at the end");
+        }
+        i = j;
+      }
+      if (want >= 0) {
+        let text = decoder.decode(buf.subarray(start, end));
+        if (escaped) text = text.replaceAll('""', '"');
+        if (blank && text.trim() !== "") blank = false;
+        if (!this.#sawHeader) this.#values.push(text);
+        else this.#values[want] = text;
+      } else if (blank && !isBlank(buf, start, end)) {
+        blank = false;
+      }
+      field++;
+      if (i >= n || buf[i] !== COMMA) break;
+      i++; // the comma
+    }
+    // i is at CR LF, LF or the end of the input.
+    if (i < n && buf[i] === CR) i++;
+    if (i < n && buf[i] === LF) i++;
+    else if (!last) return -1;
+    this.#line += lines + 1;
+    if (!this.#sawHeader) {
+      if (blank) return i; // blank records before the header are skipped
+      this.#sawHeader = true;
+      this.#headerNames = this.#values.map((v) => v ?? "");
+      this.#wanted = this.#onHeader(this.#headerNames);
+      return i;
+    }
+    this.#onRecord(this.#values, field, this.#line, blank);
+    return i;
+  }
+
+  #incomplete(last: boolean): number {
+    if (last) throw new FastPathUnsupported("an unclosed quote");
+    return -1;
+  }
+
+  get sawHeader(): boolean {
+    return this.#sawHeader && this.#headerNames.length > 0;
+  }
+}
+
+/** Song rows (first valid occurrence per id, in file order) or user ids, and the report. */
+export interface CatalogScan {
+  readonly report: FileReport;
+  readonly tracks: Track[];
+  readonly users: string[];
+}
+
+/**
+ * Reads a songs or users file with a byte-level RFC 4180 reader, with the checks, codes,
+ * messages and counts of the general reader and the built-in schemas. Throws
+ * {@link FastPathUnsupported} for anything it leaves to the general reader.
+ */
+export async function scanCatalogFast(
+  source: ByteSource,
+  name: string,
+  kind: "songs" | "users",
+  options: ScanOptions = {},
+): Promise<CatalogScan> {
+  const maxIssues = options.maxIssues ?? 100;
+  const maxShare = options.maxBadRowShare ?? DEFAULT_MAX_BAD_ROW_SHARE;
+  const columns: readonly string[] = kind === "songs" ? SONG_COLUMNS : USER_COLUMNS;
+  const required = kind === "songs" ? 4 : 2;
+  let width = 0;
+  let rowsRead = 0;
+  let rowsKept = 0;
+  let duplicateRows = 0;
+  let badRows = 0;
+  const badRowsByCode: Record<string, number> = {};
+  const issues: RowIssue[] = [];
+  const tracks: Track[] = [];
+  const users: string[] = [];
+  const seen = new Set<string>();
+  let firstRecord = true;
+  const drop = (code: string, row: number, line: number, message: string, column?: string) => {
+    badRows++;
+    badRowsByCode[code] = (badRowsByCode[code] ?? 0) + 1;
+    if (issues.length < maxIssues)
+      issues.push({
+        code,
+        row,
+        line,
+        ...(column === undefined ? {} : { column }),
+        message: `row ${row} (line ${line}): ${message}`,
+      });
+  };
+  const reader = new RecordReader(
+    (names) => {
+      if (firstRecord && names[0]?.charCodeAt(0) === 0xfeff) names[0] = names[0].slice(1);
+      firstRecord = false;
+      const trimmed = names.map((h) => h.trim());
+      const wanted = new Int32Array(trimmed.length).fill(-1);
+      columns.forEach((column, c) => {
+        const at = trimmed.indexOf(column);
+        if (at !== -1 && trimmed.indexOf(column, at + 1) !== -1)
+          throw new FastPathUnsupported("a duplicated column");
+        if (at === -1 && c < required) throw new FastPathUnsupported("a missing column");
+        if (at !== -1) wanted[at] = c;
+      });
+      width = trimmed.length;
+      return wanted;
+    },
+    (values, fields, line, blank) => {
+      if (blank) return;
+      const row = ++rowsRead;
+      if (fields !== width)
+        return drop("column_count", row, line, `has ${fields} fields, the header has ${width}`);
+      if (kind === "users") {
+        const id = values[0]!;
+        if (id.trim() === "") return drop("empty_field", row, line, "user_id is empty", "user_id");
+        if (seen.has(id)) {
+          duplicateRows++;
+          return;
+        }
+        seen.add(id);
+        users.push(id);
+        rowsKept++;
+        return;
+      }
+      const [id, trackName, genre, duration, artists] = values as [
+        string,
+        string,
+        string,
+        string,
+        string | undefined,
+      ];
+      if (id.trim() === "") return drop("empty_field", row, line, "track_id is empty", "track_id");
+      const g = genre.trim();
+      if (g === "") return drop("empty_field", row, line, "track_genre is empty", "track_genre");
+      if (NUMBER_LIKE.test(g))
+        return drop(
+          "invalid_genre",
+          row,
+          line,
+          `track_genre '${clip(genre)}' is a number, not a genre`,
+          "track_genre",
+        );
+      const d = duration.trim();
+      const ms = /^\+?\d+$/.test(d) ? Number(d) : Number.NaN;
+      if (!Number.isSafeInteger(ms)) {
+        return drop(
+          "invalid_duration_ms",
+          row,
+          line,
+          `duration_ms '${clip(duration)}' is not a whole number of milliseconds >= 0`,
+          "duration_ms",
+        );
+      }
+      if (seen.has(id)) {
+        duplicateRows++;
+        return;
+      }
+      seen.add(id);
+      tracks.push({ trackId: id, name: trackName, genre, durationMs: ms, artists });
+      rowsKept++;
+    },
+    Math.floor((options.maxRowBytes ?? DEFAULT_MAX_ROW_BYTES) / 2),
+  );
+  try {
+    const it = checkUtf8(maybeGunzip(source, name, options.gzip), name)[Symbol.asyncIterator]();
+    let next = await it.next();
+    while (!next.done) {
+      const following = await it.next();
+      reader.feed(next.value, following.done === true);
+      next = following;
+    }
+    reader.feed(new Uint8Array(0), true);
+  } catch (err) {
+    if (err instanceof CsvFormatError) throw new FastPathUnsupported(err.code);
+    throw err;
+  }
+  if (!reader.sawHeader || rowsRead === 0) throw new FastPathUnsupported("no data rows");
+  const share = badRows / rowsRead;
+  const rejection =
+    share > maxShare
+      ? {
+          code: "too_many_bad_rows" as const,
+          message: `${name}: ${badRows} of ${rowsRead} rows are bad (${formatShare(share)}, more than the ${formatShare(maxShare)} allowed)`,
+        }
+      : undefined;
+  return {
+    report: {
+      file: name,
+      kind,
+      accepted: rejection === undefined,
+      ...(rejection === undefined ? {} : { rejection }),
+      rowsRead,
+      rowsKept,
+      duplicateRows,
+      badRows,
+      badRowsByCode,
+      issues,
+    },
+    tracks,
+    users,
+  };
+}

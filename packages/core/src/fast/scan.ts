@@ -1,0 +1,429 @@
+import { checkUtf8, maybeGunzip } from "../csv/bytes.js";
+import { type ByteSource, DEFAULT_MAX_ROW_BYTES } from "../csv/index.js";
+import { CsvFormatError } from "../errors/index.js";
+import { DAYS_IN_MONTH, daysFromCivil, isLeapYear, parseListenTime } from "../schema/listen-time.js";
+import {
+  DEFAULT_MAX_BAD_ROW_SHARE,
+  type FileReport,
+  formatShare,
+  type RowIssue,
+  type ScanOptions,
+} from "../validate/index.js";
+import type { CatalogIndex } from "./catalog-index.js";
+import { CompactKpis } from "./compact.js";
+import { TripleSet } from "./interner.js";
+
+/**
+ * The fast row source met something it leaves to the general reader (quotes, a header
+ * problem, bytes that are not UTF-8, a very long row, an empty file): the caller reads the
+ * file again the general way, which handles it and gives the same results.
+ */
+export class FastPathUnsupported extends Error {
+  constructor(reason: string) {
+    super(`fast path not applicable: ${reason}`);
+    this.name = "FastPathUnsupported";
+  }
+}
+
+const COMMA = 44;
+const QUOTE = 34;
+const LF = 10;
+const CR = 13;
+const decoder = new TextDecoder();
+
+function clip(value: string): string {
+  return value.length > 40 ? `${value.slice(0, 40)}...` : value;
+}
+
+function isAsciiSpace(b: number): boolean {
+  return b === 32 || (b >= 9 && b <= 13);
+}
+
+/** 0: empty (ASCII white space only), 1: not empty, 2: only white space and non-ASCII bytes (ask JavaScript). */
+function fieldState(buf: Uint8Array, start: number, end: number): 0 | 1 | 2 {
+  let high = false;
+  for (let i = start; i < end; i++) {
+    const b = buf[i]!;
+    if (b >= 128) high = true;
+    else if (!isAsciiSpace(b)) return 1;
+  }
+  return high ? 2 : 0;
+}
+
+function isEmptyField(buf: Uint8Array, start: number, end: number): boolean {
+  const state = fieldState(buf, start, end);
+  return state === 0 || (state === 2 && decoder.decode(buf.subarray(start, end)).trim() === "");
+}
+
+function digit(buf: Uint8Array, i: number): number {
+  const d = buf[i]! - 48;
+  return d >= 0 && d <= 9 ? d : -1000;
+}
+
+/**
+ * Scans a streams file as bytes: no per-row objects or strings on the common path, ids looked
+ * up by their bytes, times `YYYY-MM-DD HH:MM:SS` (or with `T`, or a trailing `Z`) parsed from
+ * digits; any other time form goes through {@link parseListenTime}. Same checks, codes,
+ * messages and counts as the general reader with the built-in streams schema.
+ */
+export class StreamsScanner {
+  readonly compact: CompactKpis;
+  readonly #index: CatalogIndex;
+  readonly #name: string;
+  readonly #maxIssues: number;
+  readonly #maxShare: number;
+  readonly #maxLine: number;
+  readonly #seen = new TripleSet();
+  readonly #seenFractions = new Set<string>();
+  #tail: Uint8Array | undefined;
+  #sawHeader = false;
+  #width = 0;
+  #userCol = 0;
+  #trackCol = 0;
+  #timeCol = 0;
+  #line = 0;
+  #rowsRead = 0;
+  #rowsKept = 0;
+  #duplicates = 0;
+  #badRows = 0;
+  readonly #badByCode: Record<string, number> = {};
+  readonly #issues: RowIssue[] = [];
+  // Per-row field bounds of the three key columns.
+  #us = 0;
+  #ue = 0;
+  #ts = 0;
+  #te = 0;
+  #ls = 0;
+  #le = 0;
+  // Cache of the last date parsed by the fast time path.
+  #lastDateKey = -1;
+  #lastDay = 0;
+
+  constructor(index: CatalogIndex, name: string, options: ScanOptions = {}) {
+    this.#index = index;
+    this.#name = name;
+    this.compact = new CompactKpis(index);
+    this.#maxIssues = options.maxIssues ?? 100;
+    this.#maxShare = options.maxBadRowShare ?? DEFAULT_MAX_BAD_ROW_SHARE;
+    this.#maxLine = Math.floor((options.maxRowBytes ?? DEFAULT_MAX_ROW_BYTES) / 2);
+  }
+
+  /** Data rows read so far. */
+  get rowsRead(): number {
+    return this.#rowsRead;
+  }
+
+  /** Feeds the next chunk of (decompressed, UTF-8-checked) bytes. */
+  feed(input: Uint8Array): void {
+    // A plain Uint8Array view (no copy): Buffers and Uint8Arrays in one hot loop would make
+    // every byte access polymorphic.
+    const chunk =
+      input.constructor === Uint8Array
+        ? input
+        : new Uint8Array(input.buffer, input.byteOffset, input.byteLength);
+    let from = 0;
+    if (this.#tail !== undefined) {
+      const nl = chunk.indexOf(LF);
+      if (nl === -1) {
+        this.#tail = concat(this.#tail, chunk);
+        if (this.#tail.length > this.#maxLine) throw new FastPathUnsupported("a very long row");
+        return;
+      }
+      const line = concat(this.#tail, chunk.subarray(0, nl));
+      this.#tail = undefined;
+      this.#onLine(line, 0, line.length);
+      from = nl + 1;
+    }
+    for (;;) {
+      const nl = chunk.indexOf(LF, from);
+      if (nl === -1) break;
+      this.#onLine(chunk, from, nl);
+      from = nl + 1;
+    }
+    if (from < chunk.length) {
+      if (chunk.length - from > this.#maxLine) throw new FastPathUnsupported("a very long row");
+      this.#tail = chunk.slice(from);
+    }
+  }
+
+  /** Ends the input and returns the report (the compact partial is {@link compact}). */
+  finish(): FileReport {
+    if (this.#tail !== undefined) {
+      const tail = this.#tail;
+      this.#tail = undefined;
+      this.#onLine(tail, 0, tail.length, true);
+    }
+    if (!this.#sawHeader || this.#rowsRead === 0) throw new FastPathUnsupported("no data rows");
+    const share = this.#badRows / this.#rowsRead;
+    const rejection =
+      share > this.#maxShare
+        ? {
+            code: "too_many_bad_rows" as const,
+            message: `${this.#name}: ${this.#badRows} of ${this.#rowsRead} rows are bad (${formatShare(share)}, more than the ${formatShare(this.#maxShare)} allowed)`,
+          }
+        : undefined;
+    return {
+      file: this.#name,
+      kind: "streams",
+      accepted: rejection === undefined,
+      ...(rejection === undefined ? {} : { rejection }),
+      rowsRead: this.#rowsRead,
+      rowsKept: this.#rowsKept,
+      duplicateRows: this.#duplicates,
+      badRows: this.#badRows,
+      badRowsByCode: this.#badByCode,
+      issues: this.#issues,
+    };
+  }
+
+  #header(buf: Uint8Array, start: number, end: number): void {
+    let text = decoder.decode(buf.subarray(start, end));
+    if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
+    if (text.includes('"')) throw new FastPathUnsupported("a quoted header");
+    const names = text.split(",").map((h) => h.trim());
+    const col = (name: string) => {
+      const first = names.indexOf(name);
+      if (first === -1 || names.indexOf(name, first + 1) !== -1)
+        throw new FastPathUnsupported(`header column ${name}`);
+      return first;
+    };
+    this.#userCol = col("user_id");
+    this.#trackCol = col("track_id");
+    this.#timeCol = col("listen_time");
+    this.#width = names.length;
+    this.#sawHeader = true;
+  }
+
+  #drop(code: string, row: number, message: string, column?: string): void {
+    this.#badRows++;
+    this.#badByCode[code] = (this.#badByCode[code] ?? 0) + 1;
+    if (this.#issues.length < this.#maxIssues) {
+      this.#issues.push({
+        code,
+        row,
+        line: this.#line,
+        ...(column === undefined ? {} : { column }),
+        message: `row ${row} (line ${this.#line}): ${message}`,
+      });
+    }
+  }
+
+  #isBlankRecord(buf: Uint8Array, start: number, end: number): boolean {
+    let high = false;
+    for (let i = start; i < end; i++) {
+      const b = buf[i]!;
+      if (b === COMMA) continue;
+      if (b >= 128) high = true;
+      else if (!isAsciiSpace(b)) return false;
+    }
+    return (
+      !high ||
+      decoder
+        .decode(buf.subarray(start, end))
+        .split(",")
+        .every((f) => f.trim() === "")
+    );
+  }
+
+  #onLine(buf: Uint8Array, start: number, lineEnd: number, last = false): void {
+    this.#line++;
+    // CRLF: the CR belongs to the line break. At the very end, without LF, a CR stays data.
+    const end = !last && lineEnd > start && buf[lineEnd - 1] === CR ? lineEnd - 1 : lineEnd;
+    if (end - start > this.#maxLine) throw new FastPathUnsupported("a very long row");
+    if (!this.#sawHeader) {
+      if (start === end || this.#isBlankRecord(buf, start, end)) {
+        if (start === end) return;
+        throw new FastPathUnsupported("blank lines before the header");
+      }
+      this.#header(buf, start, end);
+      return;
+    }
+    if (start === end) return;
+    // Split into fields, keeping the bounds of the three key columns.
+    const u = this.#userCol;
+    const t = this.#trackCol;
+    const l = this.#timeCol;
+    let field = 0;
+    let fieldStart = start;
+    let us = 0;
+    let ue = 0;
+    let ts = 0;
+    let te = 0;
+    let ls = 0;
+    let le = 0;
+    let loneCr = 0;
+    for (let i = start; i < end; i++) {
+      const b = buf[i]!;
+      if (b === CR) loneCr++;
+      else if (b === COMMA) {
+        if (field === u) {
+          us = fieldStart;
+          ue = i;
+        } else if (field === t) {
+          ts = fieldStart;
+          te = i;
+        } else if (field === l) {
+          ls = fieldStart;
+          le = i;
+        }
+        field++;
+        fieldStart = i + 1;
+      } else if (b === QUOTE) {
+        throw new FastPathUnsupported("quoted fields");
+      }
+    }
+    if (field === u) {
+      us = fieldStart;
+      ue = end;
+    } else if (field === t) {
+      ts = fieldStart;
+      te = end;
+    } else if (field === l) {
+      ls = fieldStart;
+      le = end;
+    }
+    field++;
+    // csv-parse counts a CR that is not part of CRLF as a line break too (within the record).
+    this.#line += loneCr;
+    this.#us = us;
+    this.#ue = ue;
+    this.#ts = ts;
+    this.#te = te;
+    this.#ls = ls;
+    this.#le = le;
+    const userEmpty = field > u && isEmptyField(buf, this.#us, this.#ue);
+    if ((field !== this.#width || userEmpty) && this.#isBlankRecord(buf, start, end)) return;
+    const row = ++this.#rowsRead;
+    if (field !== this.#width) {
+      this.#drop("column_count", row, `has ${field} fields, the header has ${this.#width}`);
+      return;
+    }
+    if (userEmpty) {
+      this.#drop("empty_field", row, "user_id is empty", "user_id");
+      return;
+    }
+    if (isEmptyField(buf, this.#ts, this.#te)) {
+      this.#drop("empty_field", row, "track_id is empty", "track_id");
+      return;
+    }
+
+    // listen_time: the common forms straight from the digits, the rest through parseListenTime.
+    let day: number;
+    let second: number;
+    let fraction: string | undefined;
+    const fast = this.#fastTime(buf, this.#ls, this.#le);
+    if (fast >= 0) {
+      second = fast;
+      day = this.#lastDay;
+    } else {
+      const raw = decoder.decode(buf.subarray(this.#ls, this.#le));
+      if (raw.trim() === "") {
+        this.#drop("empty_field", row, "listen_time is empty", "listen_time");
+        return;
+      }
+      const parsed = parseListenTime(raw);
+      if (parsed === undefined) {
+        this.#drop(
+          "invalid_listen_time",
+          row,
+          `listen_time '${clip(raw)}' is not a valid listen time`,
+          "listen_time",
+        );
+        return;
+      }
+      day = Math.floor(Math.floor(parsed.epochMs / 1000) / 86400);
+      const dot = parsed.instant.indexOf(".");
+      second = Number(dot === -1 ? parsed.instant : parsed.instant.slice(0, dot));
+      fraction = dot === -1 ? undefined : parsed.instant;
+    }
+
+    const track = this.#index.tracks.find(buf, this.#ts, this.#te);
+    if (track === -1) {
+      const id = decoder.decode(buf.subarray(this.#ts, this.#te));
+      this.#drop("unknown_track", row, `track_id '${id}' is not in the songs catalog`, "track_id");
+      return;
+    }
+    const user = this.#index.users.find(buf, this.#us, this.#ue);
+    if (user === -1) {
+      this.#drop("unknown_user", row, "user_id is not in the users catalog", "user_id");
+      return;
+    }
+    const fresh =
+      fraction === undefined
+        ? this.#seen.add(user, track, second)
+        : !this.#seenFractions.has(`${user}:${track}:${fraction}`);
+    if (!fresh) {
+      this.#duplicates++;
+      return;
+    }
+    if (fraction !== undefined) this.#seenFractions.add(`${user}:${track}:${fraction}`);
+    this.compact.add(day, track, user);
+    this.#rowsKept++;
+  }
+
+  /**
+   * Epoch seconds of `YYYY-MM-DD HH:MM:SS` (separator ` `, `T` or `t`, optionally a trailing
+   * `Z`/`z`), with `#lastDay` set to its day number; -2 when the bytes are another form (or
+   * before 1970, left to the general parser).
+   */
+  #fastTime(buf: Uint8Array, start: number, end: number): number {
+    let n = end - start;
+    if (n === 20 && (buf[end - 1] === 90 || buf[end - 1] === 122)) n = 19;
+    if (n !== 19) return -2;
+    const s = start;
+    if (buf[s + 4] !== 45 || buf[s + 7] !== 45 || buf[s + 13] !== 58 || buf[s + 16] !== 58) return -2;
+    const sep = buf[s + 10];
+    if (sep !== 32 && sep !== 84 && sep !== 116) return -2;
+    const dateKey =
+      (digit(buf, s) * 1000 + digit(buf, s + 1) * 100 + digit(buf, s + 2) * 10 + digit(buf, s + 3)) * 10000 +
+      (digit(buf, s + 5) * 10 + digit(buf, s + 6)) * 100 +
+      digit(buf, s + 8) * 10 +
+      digit(buf, s + 9);
+    const hour = digit(buf, s + 11) * 10 + digit(buf, s + 12);
+    const minute = digit(buf, s + 14) * 10 + digit(buf, s + 15);
+    const sec = digit(buf, s + 17) * 10 + digit(buf, s + 18);
+    if (dateKey < 0 || hour < 0 || minute < 0 || sec < 0 || hour > 23 || minute > 59 || sec > 59) return -2;
+    if (dateKey !== this.#lastDateKey) {
+      const year = Math.floor(dateKey / 10000);
+      const month = Math.floor(dateKey / 100) % 100;
+      const day = dateKey % 100;
+      if (month < 1 || month > 12 || day < 1) return -2;
+      const monthDays = month === 2 && isLeapYear(year) ? 29 : DAYS_IN_MONTH[month - 1]!;
+      if (day > monthDays) return -2;
+      this.#lastDateKey = dateKey;
+      this.#lastDay = daysFromCivil(year, month, day);
+    }
+    const second = this.#lastDay * 86400 + hour * 3600 + minute * 60 + sec;
+    return second < 0 ? -2 : second;
+  }
+}
+
+function concat(a: Uint8Array, b: Uint8Array): Uint8Array {
+  const out = new Uint8Array(a.length + b.length);
+  out.set(a);
+  out.set(b, a.length);
+  return out;
+}
+
+/**
+ * Scans a whole streams file with {@link StreamsScanner}. Throws {@link FastPathUnsupported}
+ * when the general reader must handle the file instead.
+ */
+export async function scanStreamsFast(
+  source: ByteSource,
+  name: string,
+  index: CatalogIndex,
+  options: ScanOptions = {},
+): Promise<{ report: FileReport; compact: CompactKpis }> {
+  const scanner = new StreamsScanner(index, name, options);
+  try {
+    for await (const chunk of checkUtf8(maybeGunzip(source, name, options.gzip), name)) {
+      scanner.feed(chunk);
+      options.onProgress?.({ file: name, rowsRead: scanner.rowsRead });
+    }
+  } catch (err) {
+    if (err instanceof CsvFormatError) throw new FastPathUnsupported(err.code);
+    throw err;
+  }
+  return { report: scanner.finish(), compact: scanner.compact };
+}

@@ -1,0 +1,97 @@
+import fc from "fast-check";
+import { describe, expect, it } from "vitest";
+import { type Catalog, FastPathUnsupported, loadCatalog, scanCatalogFast } from "../src/index.js";
+import { gzipFile, memoryFile } from "./helpers.js";
+
+const VALUES = [
+  "t1",
+  "t2",
+  " t1",
+  "",
+  "  ",
+  "\u00a0",
+  "Hello, World",
+  'Say "hi"',
+  "line1\nline2",
+  "crlf\r\nx",
+  "é🎸",
+  "pop",
+  "42",
+  "1e3",
+  "-0.5",
+  "180000",
+  "+5",
+  "1.5",
+  "-3",
+  "00",
+  "x,y",
+  "lone\rcr",
+];
+const field = fc.constantFrom(...VALUES);
+
+function quote(v: string, always: boolean): string {
+  return always || /[",\n\r]/.test(v) ? `"${v.replaceAll('"', '""')}"` : v;
+}
+
+const songsFile = fc.record({
+  rows: fc.array(fc.array(field, { minLength: 4, maxLength: 6 }), { minLength: 1, maxLength: 40 }),
+  blank: fc.array(fc.nat(), { maxLength: 3 }),
+  crlf: fc.boolean(),
+  bom: fc.boolean(),
+  quoteAll: fc.boolean(),
+  artists: fc.boolean(),
+  trailingNewline: fc.boolean(),
+  chunk: fc.constantFrom(1, 2, 5, 64),
+  share: fc.constantFrom(0.1, 1),
+});
+
+type SongsFile = typeof songsFile extends fc.Arbitrary<infer T> ? T : never;
+
+function text(d: SongsFile, header: string[]): string {
+  const eol = d.crlf ? "\r\n" : "\n";
+  const lines = d.rows.map((r) =>
+    r
+      .slice(0, header.length + (r.length > 5 ? 1 : 0))
+      .map((v) => quote(v, d.quoteAll))
+      .join(","),
+  );
+  for (const b of d.blank) lines.splice(b % (lines.length + 1), 0, b % 2 === 0 ? "" : " , ");
+  return `${d.bom ? "\ufeff" : ""}${[header.map((h) => quote(h, d.quoteAll)).join(","), ...lines].join(eol)}${d.trailingNewline ? eol : ""}`;
+}
+
+function contents(catalog: Catalog) {
+  return { tracks: [...catalog.tracks()], users: [...catalog.users()] };
+}
+
+describe("the fast catalog reader", () => {
+  it("reads songs and users files exactly like the general reader", async () => {
+    let fastUsed = 0;
+    await fc.assert(
+      fc.asyncProperty(songsFile, songsFile, fc.boolean(), async (s, u, gz) => {
+        const songHeader = s.artists
+          ? ["track_id", "track_name", "track_genre", "duration_ms", "artists"]
+          : ["duration_ms", "track_genre", "track_id", "track_name"];
+        const songs = text(s, songHeader);
+        const users = text(u, ["user_id", "user_name", "x", "y"]);
+        const input = {
+          songs: [gz ? gzipFile("songs.csv.gz", songs, s.chunk) : memoryFile("songs.csv", songs, s.chunk)],
+          users: [memoryFile("users.csv", users, u.chunk)],
+        };
+        const general = await loadCatalog(input, { fastPath: false, maxBadRowShare: s.share });
+        const fast = await loadCatalog(input, { maxBadRowShare: s.share });
+        expect(fast.reports).toEqual(general.reports);
+        expect(contents(fast.catalog)).toEqual(contents(general.catalog));
+        const used = await scanCatalogFast(await input.songs[0]!.open(), "songs.csv", "songs").then(
+          () => true,
+          (err) => {
+            if (!(err instanceof FastPathUnsupported)) throw err;
+            return false;
+          },
+        );
+        if (used) fastUsed++;
+      }),
+      { numRuns: 400 },
+    );
+    expect(fastUsed).toBeGreaterThan(200);
+  });
+});
