@@ -41,6 +41,7 @@ export {
   type KpiInput,
   type KpiOptions,
   type KpiRun,
+  readStreamsFile,
   type StreamsFileResult,
 } from "./kpi/compute.js";
 export { compareCodePoints } from "./kpi/order.js";

@@ -1,1 +1,45 @@
-export {};
+/**
+ * `@musicpipe/aws/lambda`: Lambda handler factories and the structured JSON logger they use.
+ * See docs/orchestration.md and docs/observability.md.
+ *
+ * @packageDocumentation
+ */
+export {
+  createJsonLogger,
+  isUserNameField,
+  type JsonLogger,
+  type JsonLoggerOptions,
+  type LogLevel,
+  logLevelFrom,
+} from "./logger.js";
+export {
+  type AirflowStageEvent,
+  createStageHandler,
+  type DateLoadEvent,
+  type DateLoadResult,
+  type FileStageEvent,
+  type LambdaContextLike,
+  parseStageEvent,
+  STAGE_NAMES,
+  type StageEvent,
+  StageEventError,
+  type StageHandler,
+  type StageHandlerOptions,
+  type StageHandlerResult,
+} from "./stage.js";
+export {
+  createS3TriggerHandler,
+  DEFAULT_DAG_ID,
+  decodeS3EventKey,
+  type FailedTrigger,
+  type IgnoredReason,
+  type IgnoredRecord,
+  type S3EventRecordLike,
+  S3TriggerError,
+  type S3TriggerEvent,
+  type S3TriggerHandler,
+  type S3TriggerHandlerOptions,
+  type S3TriggerSummary,
+  s3RunId,
+  type TriggeredFile,
+} from "./trigger.js";

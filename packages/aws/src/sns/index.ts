@@ -1,1 +1,13 @@
-export {};
+/**
+ * `@musicpipe/aws/sns`: the `Notifier` port on Amazon SNS. See docs/observability.md.
+ *
+ * @packageDocumentation
+ */
+export {
+  createSnsNotifier,
+  noticeBody,
+  noticeSubject,
+  type SnsNoticeBody,
+  type SnsNotifierOptions,
+  SnsPublishError,
+} from "./notifier.js";

@@ -283,7 +283,9 @@ export class StreamsScanner {
       le = end;
     }
     field++;
-    // csv-parse counts a CR that is not part of CRLF as a line break too (within the record).
+    // csv-parse counts a CR that is not part of CRLF as a line break too (within the record),
+    // except a CR that ends the input, which it keeps as data without counting.
+    if (last && end > start && buf[end - 1] === CR) loneCr--;
     this.#line += loneCr;
     this.#us = us;
     this.#ue = ue;

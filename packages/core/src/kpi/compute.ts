@@ -74,6 +74,40 @@ export async function computeStreamsPartial(
   return { report, partial: report.accepted ? partial : new KpiAccumulator() };
 }
 
+const indexes = new WeakMap<Catalog, CatalogIndex>();
+
+/** The catalog's index for the fast row source, built once per catalog. */
+function indexOf(catalog: Catalog): CatalogIndex {
+  let index = indexes.get(catalog);
+  if (index === undefined) {
+    index = new CatalogIndex(catalog);
+    indexes.set(catalog, index);
+  }
+  return index;
+}
+
+/**
+ * Reads one streams file, with the fast row source when the file allows it (see
+ * {@link KpiOptions.fastPath}), otherwise with the general reader, which opens the file
+ * again. Both give the same report and partial. `open` must give the same bytes each time.
+ */
+export async function readStreamsFile(
+  open: () => ByteSource | Promise<ByteSource>,
+  name: string,
+  catalog: Catalog,
+  options: KpiOptions = {},
+): Promise<StreamsFileResult> {
+  if (options.fastPath !== false && options.schemas?.streams === undefined) {
+    try {
+      const { report, compact } = await scanStreamsFast(await open(), name, indexOf(catalog), options);
+      return { report, partial: report.accepted ? compact.toAccumulator() : new KpiAccumulator() };
+    } catch (err) {
+      if (!(err instanceof FastPathUnsupported)) throw err;
+    }
+  }
+  return computeStreamsPartial(await open(), name, catalog, options);
+}
+
 /** Inputs of {@link computeKpis}. */
 export interface KpiInput {
   readonly streams: Iterable<InputFile>;
@@ -105,7 +139,7 @@ export async function computeKpis(
   const { catalog, reports } = await loadCatalog(input, options);
   for (const report of reports) options.onFile?.(report);
   const fast = options.fastPath !== false && options.schemas?.streams === undefined;
-  const index = fast ? new CatalogIndex(catalog) : undefined;
+  const index = fast ? indexOf(catalog) : undefined;
   const compact = index === undefined ? undefined : new CompactKpis(index);
   const general = new KpiAccumulator();
   for (const file of input.streams) {

@@ -1,6 +1,6 @@
 import { MusicpipeError } from "../errors/index.js";
 import type { KpiAccumulator } from "../kpi/accumulator.js";
-import { computeStreamsPartial } from "../kpi/compute.js";
+import { readStreamsFile } from "../kpi/compute.js";
 import type { FileRecord } from "../ports/tables.js";
 import { hashingSource, type PipelineContext } from "./context.js";
 import { recordStage } from "./metrics.js";
@@ -56,13 +56,12 @@ async function partialOf(ctx: PipelineContext, record: FileRecord): Promise<KpiA
   const cached = ctx.computed.get(`${record.fileKey}@${record.etag}`);
   if (cached !== undefined) return cached;
   const { catalog } = await ctx.catalog();
-  const source = hashingSource(ctx.objects.get(record.fileKey));
-  const { report, partial } = await computeStreamsPartial(
-    source.bytes,
-    record.fileKey,
-    catalog,
-    ctx.validation,
-  );
+  let source = hashingSource(ctx.objects.get(record.fileKey));
+  const open = () => {
+    source = hashingSource(ctx.objects.get(record.fileKey));
+    return source.bytes;
+  };
+  const { report, partial } = await readStreamsFile(open, record.fileKey, catalog, ctx.validation);
   if (!report.accepted || source.digest() !== record.contentSha256) {
     throw new MusicpipeError(
       "content_changed",

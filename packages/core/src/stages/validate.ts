@@ -1,5 +1,5 @@
 import { ObjectNotFoundError } from "../errors/index.js";
-import { computeStreamsPartial } from "../kpi/compute.js";
+import { readStreamsFile } from "../kpi/compute.js";
 import { errorKey } from "../layout/index.js";
 import type { FileRecord } from "../ports/tables.js";
 import { hashingSource, type PipelineContext } from "./context.js";
@@ -39,8 +39,13 @@ async function validateDelivery(ctx: PipelineContext, record: FileRecord): Promi
   const key = record.fileKey;
   const attempt = await updateRecord(ctx, record, { attempts: record.attempts + 1 });
   const { catalog } = await ctx.catalog();
-  const source = hashingSource(ctx.objects.get(key));
-  const { report, partial } = await computeStreamsPartial(source.bytes, key, catalog, ctx.validation);
+  // Each read of the object (the fast row source may hand over to the general reader) is hashed.
+  let source = hashingSource(ctx.objects.get(key));
+  const open = () => {
+    source = hashingSource(ctx.objects.get(key));
+    return source.bytes;
+  };
+  const { report, partial } = await readStreamsFile(open, key, catalog, ctx.validation);
   const now = ctx.clock.now().toISOString();
   const rowCounts = {
     read: report.rowsRead,

@@ -1,0 +1,1 @@
+"""STAND-IN for ``airflow.operators`` (tests only; NOT Airflow)."""

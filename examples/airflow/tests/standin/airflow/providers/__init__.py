@@ -1,0 +1,1 @@
+"""STAND-IN for ``airflow.providers`` (tests only; NOT Airflow)."""

@@ -1,0 +1,1 @@
+"""STAND-IN for ``airflow.providers.amazon`` (tests only; NOT Airflow)."""

@@ -1,0 +1,1 @@
+"""STAND-IN for ``airflow.providers.amazon.aws.operators`` (tests only; NOT Airflow)."""

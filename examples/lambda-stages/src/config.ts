@@ -1,0 +1,80 @@
+import { createJsonLogger, logLevelFrom, type StageHandlerOptions } from "@musicpipe/aws/lambda";
+import { createEmfMetrics } from "@musicpipe/aws/metrics";
+import { createSnsNotifier } from "@musicpipe/aws/sns";
+import { ConfigurationError } from "@musicpipe/core";
+
+/** Environment variables naming a table, by table role. */
+export const TABLE_VARIABLES = {
+  kpis: "MUSICPIPE_KPIS_TABLE",
+  topSongs: "MUSICPIPE_TOP_SONGS_TABLE",
+  topGenres: "MUSICPIPE_TOP_GENRES_TABLE",
+  files: "MUSICPIPE_FILES_TABLE",
+  partials: "MUSICPIPE_PARTIALS_TABLE",
+} as const;
+
+type Env = Readonly<Record<string, string | undefined>>;
+
+const set = (env: Env, name: string): string | undefined => {
+  const value = env[name]?.trim();
+  return value === undefined || value === "" ? undefined : value;
+};
+
+/**
+ * The stage handler's options from the Lambda's environment. Every variable is optional:
+ *
+ * | variable | meaning | default |
+ * |---|---|---|
+ * | `MUSICPIPE_SNS_TOPIC_ARN` | SNS topic told about rejected files and failed stages | no notices |
+ * | `MUSICPIPE_KPIS_TABLE`, `_TOP_SONGS_TABLE`, `_TOP_GENRES_TABLE`, `_FILES_TABLE`, `_PARTIALS_TABLE` | table names | the seed's names, `MusicpipePartials` |
+ * | `MUSICPIPE_METRICS_NAMESPACE` | CloudWatch namespace of the EMF metrics | `Musicpipe` |
+ * | `MUSICPIPE_S3_PREFIX` | key prefix of the pipeline in the bucket | none |
+ * | `MUSICPIPE_ALLOWED_BUCKETS` | comma-separated buckets events may name | any |
+ * | `MUSICPIPE_MAX_BAD_ROW_SHARE` | share of bad rows (0-1) above which a file is rejected | 0.1 |
+ * | `MUSICPIPE_LOG_LEVEL`, else `AWS_LAMBDA_LOG_LEVEL` | `debug`, `info`, `warn`, `error` | `info` |
+ *
+ * A malformed value throws {@link ConfigurationError} at cold start, before any event.
+ */
+export function stageOptionsFromEnv(env: Env): StageHandlerOptions {
+  const tableNames: Record<string, string> = {};
+  for (const [role, variable] of Object.entries(TABLE_VARIABLES)) {
+    const name = set(env, variable);
+    if (name !== undefined) tableNames[role] = name;
+  }
+  const topicArn = set(env, "MUSICPIPE_SNS_TOPIC_ARN");
+  const namespace = set(env, "MUSICPIPE_METRICS_NAMESPACE");
+  const prefix = set(env, "MUSICPIPE_S3_PREFIX");
+  const buckets = set(env, "MUSICPIPE_ALLOWED_BUCKETS");
+  const share = set(env, "MUSICPIPE_MAX_BAD_ROW_SHARE");
+  let maxBadRowShare: number | undefined;
+  if (share !== undefined) {
+    maxBadRowShare = Number(share);
+    if (!Number.isFinite(maxBadRowShare) || maxBadRowShare < 0 || maxBadRowShare > 1) {
+      throw new ConfigurationError(
+        `MUSICPIPE_MAX_BAD_ROW_SHARE must be a number from 0 to 1, got '${share}'`,
+      );
+    }
+  }
+  const functionName = set(env, "AWS_LAMBDA_FUNCTION_NAME");
+  return {
+    tableNames,
+    logger: createJsonLogger({
+      level: logLevelFrom(set(env, "MUSICPIPE_LOG_LEVEL") ?? set(env, "AWS_LAMBDA_LOG_LEVEL")),
+      base: {
+        service: "musicpipe-stages",
+        ...(functionName === undefined ? {} : { function: functionName }),
+      },
+    }),
+    metrics: createEmfMetrics(namespace === undefined ? {} : { namespace }),
+    ...(topicArn === undefined ? {} : { notifier: createSnsNotifier({ topicArn }) }),
+    ...(prefix === undefined ? {} : { prefix }),
+    ...(buckets === undefined
+      ? {}
+      : {
+          allowedBuckets: buckets
+            .split(",")
+            .map((b) => b.trim())
+            .filter((b) => b !== ""),
+        }),
+    ...(maxBadRowShare === undefined ? {} : { validation: { maxBadRowShare } }),
+  };
+}

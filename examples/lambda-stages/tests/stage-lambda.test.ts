@@ -1,0 +1,78 @@
+import { execFile } from "node:child_process";
+import { existsSync, readFileSync } from "node:fs";
+import { fileURLToPath } from "node:url";
+import { promisify } from "node:util";
+import { describe, expect, it } from "vitest";
+import { stageOptionsFromEnv } from "../src/config.js";
+
+const BUNDLE = fileURLToPath(new URL("../dist/index.mjs", import.meta.url));
+
+describe("the stage Lambda's configuration", () => {
+  it("needs no variable at all", () => {
+    const options = stageOptionsFromEnv({});
+    expect(options.tableNames).toEqual({});
+    expect(options.notifier).toBeUndefined();
+    expect(options.allowedBuckets).toBeUndefined();
+    expect(options.logger).toBeDefined();
+    expect(options.metrics).toBeDefined();
+  });
+
+  it("reads table names, topic, namespace, prefix, buckets, threshold and log level", () => {
+    const options = stageOptionsFromEnv({
+      MUSICPIPE_KPIS_TABLE: "Kpis-prod",
+      MUSICPIPE_FILES_TABLE: "Files-prod",
+      MUSICPIPE_PARTIALS_TABLE: " ",
+      MUSICPIPE_SNS_TOPIC_ARN: "arn:aws:sns:eu-west-1:123456789012:musicpipe-failures",
+      MUSICPIPE_METRICS_NAMESPACE: "Musicpipe/Prod",
+      MUSICPIPE_S3_PREFIX: "tenant-a/",
+      MUSICPIPE_ALLOWED_BUCKETS: "music-raw, music-replay",
+      MUSICPIPE_MAX_BAD_ROW_SHARE: "0.05",
+      AWS_LAMBDA_LOG_LEVEL: "DEBUG",
+    });
+    expect(options.tableNames).toEqual({ kpis: "Kpis-prod", files: "Files-prod" });
+    expect(typeof options.notifier?.notify).toBe("function");
+    expect(options.prefix).toBe("tenant-a/");
+    expect(options.allowedBuckets).toEqual(["music-raw", "music-replay"]);
+    expect(options.validation).toEqual({ maxBadRowShare: 0.05 });
+    expect((options.logger as { level?: string }).level).toBe("debug");
+  });
+
+  it("fails at cold start on a malformed value", () => {
+    expect(() => stageOptionsFromEnv({ MUSICPIPE_SNS_TOPIC_ARN: "musicpipe-failures" })).toThrow(/topicArn/);
+    expect(() => stageOptionsFromEnv({ MUSICPIPE_METRICS_NAMESPACE: "AWS/Lambda" })).toThrow(/namespace/);
+    expect(() => stageOptionsFromEnv({ MUSICPIPE_MAX_BAD_ROW_SHARE: "10%" })).toThrow(/MAX_BAD_ROW_SHARE/);
+  });
+});
+
+describe("docs/orchestration.md", () => {
+  it("quotes the stage Lambda's entry point as it is", () => {
+    const page = readFileSync(
+      fileURLToPath(new URL("../../../docs/orchestration.md", import.meta.url)),
+      "utf8",
+    );
+    const source = readFileSync(fileURLToPath(new URL("../src/index.ts", import.meta.url)), "utf8");
+    const quoted = /```ts\n([\s\S]*?)```/.exec(page)?.[1] ?? "";
+    expect(quoted).toContain("createStageHandler(stageOptionsFromEnv(process.env))");
+    expect(source.endsWith(quoted)).toBe(true);
+  });
+});
+
+// The bundle exists once `pnpm build` ran (as `pnpm test` does first).
+describe.skipIf(!existsSync(BUNDLE))("the bundled stage Lambda (dist/index.mjs)", () => {
+  it("loads in plain Node and refuses a malformed event with a JSON log line", async () => {
+    const script = `import(${JSON.stringify(BUNDLE)}).then(async ({ handler }) => {
+      try { await handler({ stage: "deploy", bucket: "b", key: "data/raw/streams/a.csv" }); }
+      catch (e) { console.error("REJECTED " + e.name + " " + e.code); }
+    });`;
+    const { stdout, stderr } = await promisify(execFile)(process.execPath, ["-e", script], {
+      env: { PATH: process.env.PATH, AWS_REGION: "us-east-1", MUSICPIPE_FILES_TABLE: "Files-test" },
+    });
+    expect(stderr).toContain("REJECTED StageEventError invalid_event");
+    const line = JSON.parse(stdout.trim().split("\n")[0] ?? "{}");
+    expect(line).toMatchObject({
+      level: "error",
+      message: "invalid stage event",
+      service: "musicpipe-stages",
+    });
+  });
+});

@@ -1,0 +1,24 @@
+import { defineConfig } from "tsup";
+
+export default defineConfig({
+  entry: { index: "src/index.ts" },
+  // One self-contained ESM file for the Lambda Node.js 20+ runtime: upload dist/index.mjs alone.
+  format: ["esm"],
+  platform: "node",
+  target: "node20",
+  noExternal: [/.*/],
+  splitting: false,
+  sourcemap: false,
+  dts: false,
+  clean: true,
+  outExtension: () => ({ js: ".mjs" }),
+  esbuildOptions(options) {
+    // @musicpipe/aws declares "sideEffects": false, so esbuild drops the chunks of the adapters
+    // the trigger does not use, and warns about each. That is the point; keep the build quiet.
+    options.logOverride = { ...options.logOverride, "ignored-bare-import": "silent" };
+  },
+  // Bundled CommonJS dependencies call require() for Node built-ins; ESM has no require.
+  banner: {
+    js: 'import { createRequire as __musicpipeCreateRequire } from "node:module"; const require = __musicpipeCreateRequire(import.meta.url);',
+  },
+});

@@ -1,0 +1,230 @@
+import { ConfigurationError, type Metrics } from "@musicpipe/core";
+
+/** The units musicpipe records: `count` is `Count`, `durationMs` is `Milliseconds`. */
+export type EmfUnit = "Count" | "Milliseconds";
+
+/** Options of {@link createEmfMetrics}. */
+export interface EmfMetricsOptions {
+  /**
+   * The CloudWatch namespace of every metric: 1-255 characters, not starting with `AWS/`.
+   * @default "Musicpipe"
+   */
+  readonly namespace?: string | undefined;
+  /**
+   * Dimensions added to every metric (for example `{ service: "stage-lambda" }`); a
+   * dimension given to `count` or `durationMs` with the same name wins. Together at most 30.
+   * @default {}
+   */
+  readonly dimensions?: Readonly<Record<string, string>> | undefined;
+  /**
+   * Receives each EMF document: one JSON object followed by `"\n"`. In Lambda, anything
+   * written to standard output reaches CloudWatch Logs, which extracts the metrics.
+   * @default (line) => process.stdout.write(line)
+   */
+  readonly write?: ((line: string) => void) | undefined;
+  /**
+   * The time source of the documents' `Timestamp` (milliseconds since the epoch).
+   * @default Date.now
+   */
+  readonly now?: (() => number) | undefined;
+}
+
+/** {@link Metrics} that buffer in memory until {@link EmfMetrics.flush} writes them. */
+export interface EmfMetrics extends Metrics {
+  /** Writes one EMF document per dimension set recorded since the last flush, then forgets them. */
+  flush(): Promise<void>;
+  /** How many metric values wait for the next flush (for tests and diagnostics). */
+  readonly pending: number;
+}
+
+/** CloudWatch's limits on EMF documents. */
+const MAX_DIMENSIONS = 30;
+const MAX_METRICS_PER_DOCUMENT = 100;
+const MAX_VALUES_PER_METRIC = 100;
+const MAX_NAME_LENGTH = 255;
+const MAX_DIMENSION_VALUE_LENGTH = 1024;
+/** Top-level members of a document that neither a dimension nor a metric may take. */
+const RESERVED = new Set(["_aws"]);
+
+interface Series {
+  readonly unit: EmfUnit;
+  /** `Count`: one running sum. `Milliseconds`: the samples (EMF value arrays keep statistics right). */
+  readonly values: number[];
+}
+
+interface Bucket {
+  readonly dimensions: Readonly<Record<string, string>>;
+  readonly series: Map<string, Series>;
+}
+
+function checkName(where: string, what: string, name: unknown): asserts name is string {
+  if (typeof name !== "string" || name.length === 0 || name.length > MAX_NAME_LENGTH || RESERVED.has(name)) {
+    throw new ConfigurationError(
+      `${where}: ${what} must be a string of 1-${MAX_NAME_LENGTH} characters other than '_aws', got ${JSON.stringify(name)}`,
+    );
+  }
+}
+
+function checkDimensions(where: string, dimensions: unknown): Record<string, string> {
+  if (dimensions === undefined) return {};
+  if (typeof dimensions !== "object" || dimensions === null || Array.isArray(dimensions)) {
+    throw new ConfigurationError(`${where}: 'dimensions' must be an object of string values`);
+  }
+  const entries = Object.entries(dimensions);
+  if (entries.length > MAX_DIMENSIONS) {
+    throw new ConfigurationError(`${where}: at most ${MAX_DIMENSIONS} dimensions, got ${entries.length}`);
+  }
+  for (const [name, value] of entries) {
+    checkName(where, "a dimension name", name);
+    if (typeof value !== "string" || value.length === 0 || value.length > MAX_DIMENSION_VALUE_LENGTH) {
+      throw new ConfigurationError(
+        `${where}: dimension '${name}' must be a string of 1-${MAX_DIMENSION_VALUE_LENGTH} characters, got ${JSON.stringify(value)}`,
+      );
+    }
+  }
+  return Object.fromEntries(entries);
+}
+
+function defaultWrite(line: string): void {
+  process.stdout.write(line);
+}
+
+/**
+ * {@link Metrics} in CloudWatch's Embedded Metric Format (EMF): values are buffered, and
+ * `flush()` writes one JSON document per dimension set, which CloudWatch Logs turns into
+ * metrics without any API call (nothing to retry, no `cloudwatch:PutMetricData` permission).
+ *
+ * - `count(name, n, dims)` records `n` with unit `Count`; counts of one name and dimension
+ *   set are summed until the flush.
+ * - `durationMs(name, ms, dims)` records a sample with unit `Milliseconds`; samples are kept
+ *   as an EMF value array (up to 100 per document), so Average, Maximum and percentiles stay
+ *   right when a flush holds several.
+ * - Dimension values are strings; the dimension set of a document is the sorted names of the
+ *   default and the call's dimensions. Values that are not finite numbers are ignored, and so
+ *   are calls whose names or dimensions CloudWatch would refuse (metrics must never fail the
+ *   pipeline).
+ *
+ * Options are checked at construction ({@link ConfigurationError}).
+ *
+ * @example
+ * import { createEmfMetrics } from "@musicpipe/aws/metrics";
+ *
+ * const metrics = createEmfMetrics({ namespace: "Musicpipe", dimensions: { service: "stages" } });
+ * metrics.count("RowsRead", 1200, { stage: "validate" });
+ * metrics.durationMs("StageDuration", 850, { stage: "validate" });
+ * await metrics.flush(); // one line on stdout: {"_aws":{...},"service":"stages","stage":"validate","RowsRead":1200,...}
+ */
+export function createEmfMetrics(options: EmfMetricsOptions = {}): EmfMetrics {
+  const where = "createEmfMetrics";
+  if (options === null || typeof options !== "object") {
+    throw new ConfigurationError(`${where}: options must be an object`);
+  }
+  const namespace = options.namespace ?? "Musicpipe";
+  if (
+    typeof namespace !== "string" ||
+    namespace.length === 0 ||
+    namespace.length > MAX_NAME_LENGTH ||
+    namespace.startsWith("AWS/") ||
+    !/^[A-Za-z0-9 .\-_/#:]+$/.test(namespace)
+  ) {
+    throw new ConfigurationError(
+      `${where}: 'namespace' must be 1-${MAX_NAME_LENGTH} characters of A-Z a-z 0-9 . - _ / # : and space, not starting with 'AWS/', got ${JSON.stringify(namespace)}`,
+    );
+  }
+  const defaults = checkDimensions(where, options.dimensions);
+  const write = options.write ?? defaultWrite;
+  if (typeof write !== "function") throw new ConfigurationError(`${where}: 'write' must be a function`);
+  const now = options.now ?? Date.now;
+  if (typeof now !== "function") throw new ConfigurationError(`${where}: 'now' must be a function`);
+
+  let buckets = new Map<string, Bucket>();
+  let pending = 0;
+
+  function record(unit: EmfUnit, name: string, value: number, dims: Readonly<Record<string, string>> = {}) {
+    if (typeof value !== "number" || !Number.isFinite(value)) return;
+    let dimensions: Record<string, string>;
+    try {
+      checkName(where, "a metric name", name);
+      dimensions = checkDimensions(where, { ...defaults, ...dims });
+    } catch {
+      return;
+    }
+    if (name in dimensions) return;
+    const names = Object.keys(dimensions).sort();
+    const id = JSON.stringify(names.map((n) => [n, dimensions[n]]));
+    let bucket = buckets.get(id);
+    if (bucket === undefined) {
+      bucket = { dimensions: Object.fromEntries(names.map((n) => [n, dimensions[n]!])), series: new Map() };
+      buckets.set(id, bucket);
+    }
+    const series = bucket.series.get(name);
+    if (series === undefined) {
+      bucket.series.set(name, { unit, values: [value] });
+      pending++;
+    } else if (series.unit !== unit) {
+      // One name, one unit: a name recorded both ways keeps the first.
+      return;
+    } else if (unit === "Count") {
+      series.values[0]! += value;
+    } else {
+      series.values.push(value);
+      pending++;
+    }
+  }
+
+  return {
+    count: (name, value, dims) => record("Count", name, value, dims),
+    durationMs: (name, ms, dims) => record("Milliseconds", name, ms, dims),
+    get pending() {
+      return pending;
+    },
+    async flush() {
+      const toWrite = buckets;
+      buckets = new Map();
+      pending = 0;
+      const timestamp = now();
+      for (const bucket of toWrite.values()) {
+        for (const document of documents(namespace, timestamp, bucket))
+          write(`${JSON.stringify(document)}\n`);
+      }
+    },
+  };
+}
+
+/** The EMF documents of one dimension set: at most 100 metrics and 100 values each. */
+function* documents(
+  namespace: string,
+  timestamp: number,
+  bucket: Bucket,
+): Generator<Record<string, unknown>> {
+  // Split long sample lists into rounds so no value array exceeds CloudWatch's limit.
+  const rounds: Map<string, { unit: EmfUnit; value: number | number[] }>[] = [];
+  for (const [name, series] of bucket.series) {
+    for (let i = 0, round = 0; i < series.values.length; i += MAX_VALUES_PER_METRIC, round++) {
+      const chunk = series.values.slice(i, i + MAX_VALUES_PER_METRIC);
+      const map = rounds[round] ?? new Map();
+      rounds[round] = map;
+      map.set(name, { unit: series.unit, value: chunk.length === 1 ? chunk[0]! : chunk });
+    }
+  }
+  for (const round of rounds) {
+    const entries = [...round];
+    for (let i = 0; i < entries.length; i += MAX_METRICS_PER_DOCUMENT) {
+      const part = entries.slice(i, i + MAX_METRICS_PER_DOCUMENT);
+      yield {
+        _aws: {
+          Timestamp: timestamp,
+          CloudWatchMetrics: [
+            {
+              Namespace: namespace,
+              Dimensions: [Object.keys(bucket.dimensions)],
+              Metrics: part.map(([name, { unit }]) => ({ Name: name, Unit: unit })),
+            },
+          ],
+        },
+        ...bucket.dimensions,
+        ...Object.fromEntries(part.map(([name, { value }]) => [name, value])),
+      };
+    }
+  }
+}
