@@ -237,4 +237,28 @@ describe("the bundled trigger Lambda's configuration", () => {
       });
     },
   );
+
+  it.skipIf(!built)(
+    "reads the process environment, and follows it when it changes (v1, then v2)",
+    async () => {
+      const saved = { ...process.env };
+      try {
+        const paths: string[] = [];
+        for (const [n, version] of (["v1", "v2"] as const).entries()) {
+          Object.assign(process.env, envFor(version));
+          const before = fake.requests.length;
+          const summary = await (bundle as Bundle).handler({
+            Records: [record("data/raw/streams/env.csv", `env-${n}`)],
+          });
+          expect(summary.triggered).toHaveLength(1);
+          paths.push(...fake.requests.slice(before).map((r) => r.path));
+        }
+        expect(paths.some((p) => p.startsWith("/api/v1/dags/"))).toBe(true);
+        expect(paths.some((p) => p.startsWith("/api/v2/dags/"))).toBe(true);
+      } finally {
+        for (const name of Object.keys(process.env)) if (!(name in saved)) delete process.env[name];
+        Object.assign(process.env, saved);
+      }
+    },
+  );
 });
