@@ -1,4 +1,10 @@
-import type { CompactTransfer, FileReport } from "@musicpipe/core";
+import type { CompactTransfer, FileReport, ScanOptions, SharedCatalogIndex } from "@musicpipe/core";
+
+/** The first message to a worker: the catalog index to scan against, and the scan options. */
+export interface WorkerSetup {
+  readonly index: SharedCatalogIndex;
+  readonly options: ScanOptions;
+}
 
 /** A file for a worker to scan. */
 export interface WorkerTask {

@@ -13,7 +13,7 @@ import {
   type KpiSet,
   loadCatalog,
 } from "@musicpipe/core";
-import type { WorkerReply, WorkerTask } from "./protocol.js";
+import type { WorkerReply, WorkerSetup, WorkerTask } from "./protocol.js";
 
 const WORKER = new URL("./kpis-worker.js", import.meta.url);
 
@@ -45,20 +45,28 @@ export async function computeKpisParallel(
   const count = Math.min(workers, input.streams.length);
   if (count < 2 || !parallelAvailable() || options.schemas?.streams !== undefined)
     return computeKpis(input, options);
-  const { catalog, reports } = await loadCatalog(input, options);
+  // Workers start while the catalog is read; their first message is the index.
+  const pool = Array.from({ length: count }, () => new Worker(WORKER));
+  let loaded: Awaited<ReturnType<typeof loadCatalog>>;
+  try {
+    loaded = await loadCatalog(input, options);
+  } catch (err) {
+    await Promise.all(pool.map((w) => w.terminate()));
+    throw err;
+  }
+  const { catalog, reports } = loaded;
   for (const report of reports) options.onFile?.(report);
   const index = new CatalogIndex(catalog);
   const total = new CompactKpis(index);
-  const scanOptions = {
-    maxBadRowShare: options.maxBadRowShare,
-    maxRowBytes: options.maxRowBytes,
-    maxIssues: options.maxIssues,
+  const setup: WorkerSetup = {
+    index: index.toShared(),
+    options: {
+      maxBadRowShare: options.maxBadRowShare,
+      maxRowBytes: options.maxRowBytes,
+      maxIssues: options.maxIssues,
+    },
   };
-  const shared = index.toShared();
-  const pool = Array.from(
-    { length: count },
-    () => new Worker(WORKER, { workerData: { index: shared, options: scanOptions } }),
-  );
+  for (const worker of pool) worker.postMessage(setup);
   const streamsReports: FileReport[] = new Array(input.streams.length);
   const general: Promise<void>[] = [];
   let next = 0;

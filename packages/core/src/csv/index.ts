@@ -10,14 +10,14 @@ export const DEFAULT_MAX_ROW_BYTES = 1024 * 1024;
 /** Options of {@link readCsv}. */
 export interface CsvReadOptions {
   /** Name of the file, used in error messages. @default "input" */
-  readonly name?: string;
+  readonly name?: string | undefined;
   /** A row (all its fields) longer than this many bytes fails with `row_too_large`. @default 1 MiB */
-  readonly maxRowBytes?: number;
+  readonly maxRowBytes?: number | undefined;
   /**
    * Whether the bytes are gzip-compressed. By default gzip is recognised by its magic bytes;
    * `true` additionally fails with `invalid_gzip` when they are missing.
    */
-  readonly gzip?: boolean;
+  readonly gzip?: boolean | undefined;
 }
 
 /** A batch of CSV records, in file order. */

@@ -131,6 +131,12 @@ export class TripleSet {
     return this.#size;
   }
 
+  /** Empties the set, keeping its capacity (the next file of similar size needs no growing). */
+  clear(): void {
+    this.#table.fill(0);
+    this.#size = 0;
+  }
+
   /** Adds the triple; `false` when it was there already. `second` is a whole number. */
   add(user: number, track: number, second: number): boolean {
     const lo = second | 0;

@@ -73,7 +73,7 @@ export class StreamsScanner {
   readonly #maxIssues: number;
   readonly #maxShare: number;
   readonly #maxLine: number;
-  readonly #seen = new TripleSet();
+  readonly #seen: TripleSet;
   readonly #seenFractions = new Set<string>();
   #tail: Uint8Array | undefined;
   #sawHeader = false;
@@ -99,8 +99,14 @@ export class StreamsScanner {
   #lastDateKey = -1;
   #lastDay = 0;
 
-  constructor(index: CatalogIndex, name: string, options: ScanOptions = {}) {
+  constructor(
+    index: CatalogIndex,
+    name: string,
+    options: ScanOptions = {},
+    seen: TripleSet = new TripleSet(),
+  ) {
     this.#index = index;
+    this.#seen = seen;
     this.#name = name;
     this.compact = new CompactKpis(index);
     this.#maxIssues = options.maxIssues ?? 100;
@@ -417,7 +423,11 @@ export async function scanStreamsFast(
   index: CatalogIndex,
   options: ScanOptions = {},
 ): Promise<{ report: FileReport; compact: CompactKpis }> {
-  const scanner = new StreamsScanner(index, name, options);
+  // One duplicate set per thread, reused from file to file: growing it is a good part of the
+  // cost of a large file, and the next file is usually as large.
+  const seen = spareSets.pop() ?? new TripleSet();
+  seen.clear();
+  const scanner = new StreamsScanner(index, name, options, seen);
   try {
     for await (const chunk of checkUtf8(maybeGunzip(source, name, options.gzip), name)) {
       scanner.feed(chunk);
@@ -427,5 +437,10 @@ export async function scanStreamsFast(
     if (err instanceof CsvFormatError) throw new FastPathUnsupported(err.code);
     throw err;
   }
-  return { report: scanner.finish(), compact: scanner.compact };
+  const report = scanner.finish();
+  spareSets.push(seen);
+  return { report, compact: scanner.compact };
 }
+
+/** Duplicate sets of finished scans, for the next scan in this thread. */
+const spareSets: TripleSet[] = [];

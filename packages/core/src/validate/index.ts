@@ -76,9 +76,9 @@ export interface ScanOptions extends Omit<CsvReadOptions, "name"> {
    * A file whose share of bad rows (bad / rows read) is greater than this is rejected.
    * @default 0.1
    */
-  readonly maxBadRowShare?: number;
+  readonly maxBadRowShare?: number | undefined;
   /** How many row issues to keep in the report. @default 100 */
-  readonly maxIssues?: number;
+  readonly maxIssues?: number | undefined;
   /** Called after each batch of rows (roughly every input chunk) with the rows read so far. */
   readonly onProgress?: ((progress: ScanProgress) => void) | undefined;
 }
