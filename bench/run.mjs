@@ -13,7 +13,11 @@ const root = fileURLToPath(new URL("..", import.meta.url));
 const bench = join(root, ".bench");
 const cli = join(root, "packages/cli/dist/bin.js");
 const { values } = parseArgs({
-  options: { sizes: { type: "string", default: "1m,10m" }, runs: { type: "string", default: "3" } },
+  options: {
+    sizes: { type: "string", default: "1m,10m" },
+    runs: { type: "string", default: "3" },
+    s3: { type: "string", default: "1m" },
+  },
 });
 const runs = Number(values.runs);
 const SIZES = { "1m": 1_000_000, "10m": 10_000_000 };
@@ -120,4 +124,71 @@ for (const size of values.sizes.split(",")) {
     `ratio musicpipe / DuckDB (median wall): ${ratio.toFixed(2)}; KPIs identical: ${identical ? "yes" : "NO"}`,
   );
   if (!identical) process.exitCode = 1;
+}
+
+// The AWS path: the whole pipeline (musicpipe run --target aws) over the local S3 server and
+// DynamoDB Local, S3 GetObject bodies streamed straight into the row source.
+if (values.s3 !== "none") {
+  const { startDynamoDbLocal, startS3rver } = await import("../scripts/local-aws.mjs");
+  // The SDK is a dependency of the CLI package, not of the repository root.
+  const { createRequire } = await import("node:module");
+  const require = createRequire(join(root, "packages/cli/package.json"));
+  const { S3Client, CreateBucketCommand } = require("@aws-sdk/client-s3");
+  const { Upload } = require("@aws-sdk/lib-storage");
+  const { createReadStream } = await import("node:fs");
+  const d = dataset(values.s3);
+  const [ddb, s3] = await Promise.all([startDynamoDbLocal(), startS3rver()]);
+  try {
+    const env = {
+      ...process.env,
+      AWS_REGION: "us-east-1",
+      AWS_ACCESS_KEY_ID: "S3RVER",
+      AWS_SECRET_ACCESS_KEY: "S3RVER",
+      AWS_ENDPOINT_URL_S3: s3.endpoint,
+      AWS_ENDPOINT_URL_DYNAMODB: ddb.endpoint,
+      AWS_REQUEST_CHECKSUM_CALCULATION: "WHEN_REQUIRED",
+      AWS_RESPONSE_CHECKSUM_VALIDATION: "WHEN_REQUIRED",
+    };
+    const client = new S3Client({
+      endpoint: s3.endpoint,
+      region: "us-east-1",
+      forcePathStyle: true,
+      credentials: { accessKeyId: "S3RVER", secretAccessKey: "S3RVER" },
+      requestChecksumCalculation: "WHEN_REQUIRED",
+    });
+    const bucket = "musicpipe-bench";
+    await client.send(new CreateBucketCommand({ Bucket: bucket }));
+    const raw = join(bench, values.s3, "data/raw");
+    for (const file of [...d.streams, d.songs, d.users]) {
+      await new Upload({
+        client,
+        params: {
+          Bucket: bucket,
+          Key: `data/raw/${file.slice(raw.length + 1)}`,
+          Body: createReadStream(file),
+        },
+      }).done();
+    }
+    const cliArgs = (...args) =>
+      spawnSync(process.execPath, [cli, ...args, "--target", "aws", "--bucket", bucket], {
+        env,
+        stdio: ["ignore", "ignore", "inherit"],
+      });
+    if (cliArgs("init").status !== 0) throw new Error("init failed");
+    const started = performance.now();
+    const status = cliArgs("run", "--quiet").status;
+    const seconds = (performance.now() - started) / 1000;
+    const exported = join(bench, `kpis-${values.s3}-s3.json`);
+    cliArgs("export", "--out", exported);
+    const identical = same(
+      JSON.parse(readFileSync(exported, "utf8")),
+      JSON.parse(readFileSync(join(bench, `kpis-${values.s3}-musicpipe.json`), "utf8")),
+    );
+    console.log(
+      `\nAWS path (${values.s3}, local S3 server + DynamoDB Local): musicpipe run --target aws took ${seconds.toFixed(2)} s (${Math.round(d.rows / seconds).toLocaleString("en-US")} rows/s, exit ${status}); exported KPIs equal the local kpis output: ${identical ? "yes" : "NO"}`,
+    );
+    if (!identical) process.exitCode = 1;
+  } finally {
+    await Promise.all([ddb.stop(), s3.stop()]);
+  }
 }

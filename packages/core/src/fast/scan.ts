@@ -76,6 +76,8 @@ export class StreamsScanner {
   readonly #seen: TripleSet;
   readonly #seenFractions = new Set<string>();
   #tail: Uint8Array | undefined;
+  /** Whether the bytes now being split into lines hold a CR at all. */
+  #crs = false;
   #sawHeader = false;
   #width = 0;
   #userCol = 0;
@@ -127,6 +129,10 @@ export class StreamsScanner {
       input.constructor === Uint8Array
         ? input
         : new Uint8Array(input.buffer, input.byteOffset, input.byteLength);
+    // Whole-chunk checks (native and fast) spare the per-byte loop two tests: a quote anywhere
+    // hands the file to the general reader; CRs are only looked for in chunks that have one.
+    if (chunk.indexOf(QUOTE) !== -1) throw new FastPathUnsupported("quoted fields");
+    const crs = chunk.indexOf(CR) !== -1;
     let from = 0;
     if (this.#tail !== undefined) {
       const nl = chunk.indexOf(LF);
@@ -137,9 +143,11 @@ export class StreamsScanner {
       }
       const line = concat(this.#tail, chunk.subarray(0, nl));
       this.#tail = undefined;
+      this.#crs = line.indexOf(CR) !== -1;
       this.#onLine(line, 0, line.length);
       from = nl + 1;
     }
+    this.#crs = crs;
     for (;;) {
       const nl = chunk.indexOf(LF, from);
       if (nl === -1) break;
@@ -157,6 +165,7 @@ export class StreamsScanner {
     if (this.#tail !== undefined) {
       const tail = this.#tail;
       this.#tail = undefined;
+      this.#crs = tail.indexOf(CR) !== -1;
       this.#onLine(tail, 0, tail.length, true);
     }
     if (!this.#sawHeader || this.#rowsRead === 0) throw new FastPathUnsupported("no data rows");
@@ -258,10 +267,10 @@ export class StreamsScanner {
     let ls = 0;
     let le = 0;
     let loneCr = 0;
+    const crs = this.#crs;
     for (let i = start; i < end; i++) {
       const b = buf[i]!;
-      if (b === CR) loneCr++;
-      else if (b === COMMA) {
+      if (b === COMMA) {
         if (field === u) {
           us = fieldStart;
           ue = i;
@@ -274,8 +283,8 @@ export class StreamsScanner {
         }
         field++;
         fieldStart = i + 1;
-      } else if (b === QUOTE) {
-        throw new FastPathUnsupported("quoted fields");
+      } else if (crs && b === CR) {
+        loneCr++;
       }
     }
     if (field === u) {
