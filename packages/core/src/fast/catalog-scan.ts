@@ -2,13 +2,7 @@ import { checkUtf8, maybeGunzip } from "../csv/bytes.js";
 import { type ByteSource, DEFAULT_MAX_ROW_BYTES } from "../csv/index.js";
 import { CsvFormatError } from "../errors/index.js";
 import type { Track } from "../kpi/types.js";
-import {
-  DEFAULT_MAX_BAD_ROW_SHARE,
-  type FileReport,
-  formatShare,
-  type RowIssue,
-  type ScanOptions,
-} from "../validate/index.js";
+import { DEFAULT_MAX_BAD_ROW_SHARE, type FileReport, RowTally, type ScanOptions } from "../validate/index.js";
 import { FastPathUnsupported } from "./scan.js";
 
 const COMMA = 44;
@@ -212,33 +206,16 @@ export async function scanCatalogFast(
   kind: "songs" | "users",
   options: ScanOptions = {},
 ): Promise<CatalogScan> {
-  const maxIssues = options.maxIssues ?? 100;
   const maxShare = options.maxBadRowShare ?? DEFAULT_MAX_BAD_ROW_SHARE;
   const columns: readonly string[] = kind === "songs" ? SONG_COLUMNS : USER_COLUMNS;
   const required = kind === "songs" ? 4 : 2;
   let width = 0;
-  let rowsRead = 0;
-  let rowsKept = 0;
-  let duplicateRows = 0;
-  let badRows = 0;
-  const badRowsByCode: Record<string, number> = {};
-  const issues: RowIssue[] = [];
+  const tally = new RowTally(name, kind, options.maxIssues ?? 100);
   const tracks: Track[] = [];
   const users: string[] = [];
   const seen = new Set<string>();
   let firstRecord = true;
-  const drop = (code: string, row: number, line: number, message: string, column?: string) => {
-    badRows++;
-    badRowsByCode[code] = (badRowsByCode[code] ?? 0) + 1;
-    if (issues.length < maxIssues)
-      issues.push({
-        code,
-        row,
-        line,
-        ...(column === undefined ? {} : { column }),
-        message: `row ${row} (line ${line}): ${message}`,
-      });
-  };
+  const drop = tally.drop.bind(tally);
   const reader = new RecordReader(
     (names) => {
       if (firstRecord && names[0]?.charCodeAt(0) === 0xfeff) names[0] = names[0].slice(1);
@@ -257,19 +234,19 @@ export async function scanCatalogFast(
     },
     (values, fields, line, blank) => {
       if (blank) return;
-      const row = ++rowsRead;
+      const row = ++tally.rowsRead;
       if (fields !== width)
         return drop("column_count", row, line, `has ${fields} fields, the header has ${width}`);
       if (kind === "users") {
         const id = values[0]!;
         if (id.trim() === "") return drop("empty_field", row, line, "user_id is empty", "user_id");
         if (seen.has(id)) {
-          duplicateRows++;
+          tally.duplicateRows++;
           return;
         }
         seen.add(id);
         users.push(id);
-        rowsKept++;
+        tally.rowsKept++;
         return;
       }
       const [id, trackName, genre, duration, artists] = values as [
@@ -302,12 +279,12 @@ export async function scanCatalogFast(
         );
       }
       if (seen.has(id)) {
-        duplicateRows++;
+        tally.duplicateRows++;
         return;
       }
       seen.add(id);
       tracks.push({ trackId: id, name: trackName, genre, durationMs: ms, artists });
-      rowsKept++;
+      tally.rowsKept++;
     },
     Math.floor((options.maxRowBytes ?? DEFAULT_MAX_ROW_BYTES) / 2),
   );
@@ -324,29 +301,6 @@ export async function scanCatalogFast(
     if (err instanceof CsvFormatError) throw new FastPathUnsupported(err.code);
     throw err;
   }
-  if (!reader.sawHeader || rowsRead === 0) throw new FastPathUnsupported("no data rows");
-  const share = badRows / rowsRead;
-  const rejection =
-    share > maxShare
-      ? {
-          code: "too_many_bad_rows" as const,
-          message: `${name}: ${badRows} of ${rowsRead} rows are bad (${formatShare(share)}, more than the ${formatShare(maxShare)} allowed)`,
-        }
-      : undefined;
-  return {
-    report: {
-      file: name,
-      kind,
-      accepted: rejection === undefined,
-      ...(rejection === undefined ? {} : { rejection }),
-      rowsRead,
-      rowsKept,
-      duplicateRows,
-      badRows,
-      badRowsByCode,
-      issues,
-    },
-    tracks,
-    users,
-  };
+  if (!reader.sawHeader || tally.rowsRead === 0) throw new FastPathUnsupported("no data rows");
+  return { report: tally.finish(maxShare), tracks, users };
 }

@@ -104,12 +104,6 @@ export class CompactKpis {
     bitmap[user >>> 5]! |= 1 << (user & 31);
   }
 
-  /** Takes back one listen (a duplicate found across byte ranges). The listener stays: the first listen has the same user in the same cell. */
-  remove(day: number, track: number): void {
-    const cell = day === this.#lastDay ? this.#lastCell! : this.#cell(day);
-    cell.counts[track]!--;
-  }
-
   /**
    * Adds a general partial's state (from the general reader, over the same catalog) into this
    * one. Ids that the catalog index does not know are an error: they cannot come from it.

@@ -2,13 +2,7 @@ import { checkUtf8, maybeGunzip } from "../csv/bytes.js";
 import { type ByteSource, DEFAULT_MAX_ROW_BYTES } from "../csv/index.js";
 import { CsvFormatError } from "../errors/index.js";
 import { DAYS_IN_MONTH, daysFromCivil, isLeapYear, parseListenTime } from "../schema/listen-time.js";
-import {
-  DEFAULT_MAX_BAD_ROW_SHARE,
-  type FileReport,
-  formatShare,
-  type RowIssue,
-  type ScanOptions,
-} from "../validate/index.js";
+import { DEFAULT_MAX_BAD_ROW_SHARE, type FileReport, RowTally, type ScanOptions } from "../validate/index.js";
 import type { CatalogIndex } from "./catalog-index.js";
 import { CompactKpis } from "./compact.js";
 import { TripleSet } from "./interner.js";
@@ -69,8 +63,6 @@ function digit(buf: Uint8Array, i: number): number {
 export class StreamsScanner {
   readonly compact: CompactKpis;
   readonly #index: CatalogIndex;
-  readonly #name: string;
-  readonly #maxIssues: number;
   readonly #maxShare: number;
   readonly #maxLine: number;
   readonly #seen: TripleSet;
@@ -84,12 +76,7 @@ export class StreamsScanner {
   #trackCol = 0;
   #timeCol = 0;
   #line = 0;
-  #rowsRead = 0;
-  #rowsKept = 0;
-  #duplicates = 0;
-  #badRows = 0;
-  readonly #badByCode: Record<string, number> = {};
-  readonly #issues: RowIssue[] = [];
+  readonly #tally: RowTally;
   // Per-row field bounds of the three key columns.
   #us = 0;
   #ue = 0;
@@ -109,16 +96,15 @@ export class StreamsScanner {
   ) {
     this.#index = index;
     this.#seen = seen;
-    this.#name = name;
     this.compact = new CompactKpis(index);
-    this.#maxIssues = options.maxIssues ?? 100;
+    this.#tally = new RowTally(name, "streams", options.maxIssues ?? 100);
     this.#maxShare = options.maxBadRowShare ?? DEFAULT_MAX_BAD_ROW_SHARE;
     this.#maxLine = Math.floor((options.maxRowBytes ?? DEFAULT_MAX_ROW_BYTES) / 2);
   }
 
   /** Data rows read so far. */
   get rowsRead(): number {
-    return this.#rowsRead;
+    return this.#tally.rowsRead;
   }
 
   /** Feeds the next chunk of (decompressed, UTF-8-checked) bytes. */
@@ -168,27 +154,8 @@ export class StreamsScanner {
       this.#crs = tail.indexOf(CR) !== -1;
       this.#onLine(tail, 0, tail.length, true);
     }
-    if (!this.#sawHeader || this.#rowsRead === 0) throw new FastPathUnsupported("no data rows");
-    const share = this.#badRows / this.#rowsRead;
-    const rejection =
-      share > this.#maxShare
-        ? {
-            code: "too_many_bad_rows" as const,
-            message: `${this.#name}: ${this.#badRows} of ${this.#rowsRead} rows are bad (${formatShare(share)}, more than the ${formatShare(this.#maxShare)} allowed)`,
-          }
-        : undefined;
-    return {
-      file: this.#name,
-      kind: "streams",
-      accepted: rejection === undefined,
-      ...(rejection === undefined ? {} : { rejection }),
-      rowsRead: this.#rowsRead,
-      rowsKept: this.#rowsKept,
-      duplicateRows: this.#duplicates,
-      badRows: this.#badRows,
-      badRowsByCode: this.#badByCode,
-      issues: this.#issues,
-    };
+    if (!this.#sawHeader || this.#tally.rowsRead === 0) throw new FastPathUnsupported("no data rows");
+    return this.#tally.finish(this.#maxShare);
   }
 
   #header(buf: Uint8Array, start: number, end: number): void {
@@ -210,17 +177,7 @@ export class StreamsScanner {
   }
 
   #drop(code: string, row: number, message: string, column?: string): void {
-    this.#badRows++;
-    this.#badByCode[code] = (this.#badByCode[code] ?? 0) + 1;
-    if (this.#issues.length < this.#maxIssues) {
-      this.#issues.push({
-        code,
-        row,
-        line: this.#line,
-        ...(column === undefined ? {} : { column }),
-        message: `row ${row} (line ${this.#line}): ${message}`,
-      });
-    }
+    this.#tally.drop(code, row, this.#line, message, column);
   }
 
   #isBlankRecord(buf: Uint8Array, start: number, end: number): boolean {
@@ -310,7 +267,7 @@ export class StreamsScanner {
     this.#le = le;
     const userEmpty = field > u && isEmptyField(buf, this.#us, this.#ue);
     if ((field !== this.#width || userEmpty) && this.#isBlankRecord(buf, start, end)) return;
-    const row = ++this.#rowsRead;
+    const row = ++this.#tally.rowsRead;
     if (field !== this.#width) {
       this.#drop("column_count", row, `has ${field} fields, the header has ${this.#width}`);
       return;
@@ -370,12 +327,12 @@ export class StreamsScanner {
         ? this.#seen.add(user, track, second)
         : !this.#seenFractions.has(`${user}:${track}:${fraction}`);
     if (!fresh) {
-      this.#duplicates++;
+      this.#tally.duplicateRows++;
       return;
     }
     if (fraction !== undefined) this.#seenFractions.add(`${user}:${track}:${fraction}`);
     this.compact.add(day, track, user);
-    this.#rowsKept++;
+    this.#tally.rowsKept++;
   }
 
   /**

@@ -156,6 +156,69 @@ function issueFromZod(error: z.ZodError): { code: string; column?: string; messa
 }
 
 /**
+ * Counts a file's rows, keeps its first issues and makes its {@link FileReport}: shared by the
+ * general reader and the fast readers, so every reader reports alike.
+ */
+export class RowTally {
+  rowsRead = 0;
+  rowsKept = 0;
+  duplicateRows = 0;
+  badRows = 0;
+  readonly badRowsByCode: Record<string, number> = {};
+  readonly issues: RowIssue[] = [];
+  readonly #file: string;
+  readonly #kind: FileKind;
+  readonly #maxIssues: number;
+
+  constructor(file: string, kind: FileKind, maxIssues = 100) {
+    this.#file = file;
+    this.#kind = kind;
+    this.#maxIssues = maxIssues;
+  }
+
+  /** Counts a bad row under `code`, keeping it as an issue while there are fewer than `maxIssues`. */
+  drop(code: string, row: number, line: number, message: string, column?: string): void {
+    this.badRows++;
+    this.badRowsByCode[code] = (this.badRowsByCode[code] ?? 0) + 1;
+    if (this.issues.length < this.#maxIssues) {
+      this.issues.push({
+        code,
+        row,
+        line,
+        ...(column === undefined ? {} : { column }),
+        message: `row ${row} (line ${line}): ${message}`,
+      });
+    }
+  }
+
+  /** The report, accepted unless a rejection is given. */
+  report(rejection?: FileRejection): FileReport {
+    return {
+      file: this.#file,
+      kind: this.#kind,
+      accepted: rejection === undefined,
+      ...(rejection === undefined ? {} : { rejection }),
+      rowsRead: this.rowsRead,
+      rowsKept: this.rowsKept,
+      duplicateRows: this.duplicateRows,
+      badRows: this.badRows,
+      badRowsByCode: this.badRowsByCode,
+      issues: this.issues,
+    };
+  }
+
+  /** The report of a file read to the end: rejected when its share of bad rows is over `maxShare`. */
+  finish(maxShare: number): FileReport {
+    const share = this.badRows / this.rowsRead;
+    if (share <= maxShare) return this.report();
+    return this.report({
+      code: "too_many_bad_rows",
+      message: `${this.#file}: ${this.badRows} of ${this.rowsRead} rows are bad (${formatShare(share)}, more than the ${formatShare(maxShare)} allowed)`,
+    });
+  }
+}
+
+/**
  * Streams a CSV file, checks its header and every row against `schema`, and passes each valid
  * row to `onRow`, which may still drop it (an unknown id) or call it a duplicate. Never throws
  * for bad input: format errors, header problems and too many bad rows become the report's
@@ -173,38 +236,9 @@ export async function scanTable<S extends z.ZodObject>(
 ): Promise<FileReport> {
   const maxIssues = options.maxIssues ?? 100;
   const maxShare = options.maxBadRowShare ?? DEFAULT_MAX_BAD_ROW_SHARE;
-  let rowsRead = 0;
-  let rowsKept = 0;
-  let duplicateRows = 0;
-  let badRows = 0;
-  const badRowsByCode: Record<string, number> = {};
-  const issues: RowIssue[] = [];
-  const report = (rejection?: FileRejection): FileReport => ({
-    file: name,
-    kind: schema.kind,
-    accepted: rejection === undefined,
-    ...(rejection === undefined ? {} : { rejection }),
-    rowsRead,
-    rowsKept,
-    duplicateRows,
-    badRows,
-    badRowsByCode,
-    issues,
-  });
-  const drop = (code: string, row: number, line: number, message: string, column?: string) => {
-    badRows++;
-    badRowsByCode[code] = (badRowsByCode[code] ?? 0) + 1;
-    if (issues.length < maxIssues) {
-      issues.push({
-        code,
-        row,
-        line,
-        ...(column === undefined ? {} : { column }),
-        message: `row ${row} (line ${line}): ${message}`,
-      });
-    }
-  };
-
+  const tally = new RowTally(name, schema.kind, maxIssues);
+  const report = (rejection?: FileRejection) => tally.report(rejection);
+  const drop = tally.drop.bind(tally);
   let columns: ReadonlyMap<string, number> | undefined;
   let width = 0;
   let sawHeader = false;
@@ -225,7 +259,7 @@ export async function scanTable<S extends z.ZodObject>(
           continue;
         }
         if (isBlankRecord(record)) continue;
-        const rowNumber = ++rowsRead;
+        const rowNumber = ++tally.rowsRead;
         if (record.length !== width) {
           drop("column_count", rowNumber, line, `has ${record.length} fields, the header has ${width}`);
           continue;
@@ -239,11 +273,11 @@ export async function scanTable<S extends z.ZodObject>(
           continue;
         }
         const verdict = onRow(parsed.data, rowNumber);
-        if (verdict === undefined) rowsKept++;
-        else if (verdict === "duplicate") duplicateRows++;
+        if (verdict === undefined) tally.rowsKept++;
+        else if (verdict === "duplicate") tally.duplicateRows++;
         else drop(verdict.code, rowNumber, line, verdict.message, verdict.column);
       }
-      options.onProgress?.({ file: name, rowsRead });
+      options.onProgress?.({ file: name, rowsRead: tally.rowsRead });
     }
   } catch (err) {
     if (err instanceof CsvFormatError) {
@@ -256,15 +290,10 @@ export async function scanTable<S extends z.ZodObject>(
     throw err;
   }
   if (!sawHeader) return report({ code: "empty_file", message: `${name}: the file is empty` });
-  if (rowsRead === 0)
+  if (tally.rowsRead === 0) {
     return report({ code: "header_only", message: `${name}: the file has a header but no data rows` });
-  if (badRows / rowsRead > maxShare) {
-    return report({
-      code: "too_many_bad_rows",
-      message: `${name}: ${badRows} of ${rowsRead} rows are bad (${formatShare(badRows / rowsRead)}, more than the ${formatShare(maxShare)} allowed)`,
-    });
   }
-  return report();
+  return tally.finish(maxShare);
 }
 
 /** `0.1234` -> `12.3%`, as used in rejection messages. */
