@@ -105,6 +105,18 @@ export class CompactKpis {
   }
 
   /**
+   * Takes back one listen of `track` on day number `day`: a row found, when the ranges of a file
+   * are merged, to duplicate a row of an earlier range. Its listener stays counted: the earlier
+   * row has the same user, day and genre.
+   */
+  remove(day: number, track: number): void {
+    const cell = this.#days.get(day);
+    if (cell === undefined || cell.counts[track]! <= 0)
+      throw new Error(`CompactKpis.remove: no listen of track ${track} on day ${day}`);
+    cell.counts[track]!--;
+  }
+
+  /**
    * Adds a general partial's state (from the general reader, over the same catalog) into this
    * one. Ids that the catalog index does not know are an error: they cannot come from it.
    */

@@ -131,6 +131,14 @@ export class TripleSet {
     return this.#size;
   }
 
+  /**
+   * The table: four int32 a slot (user, track + 1, second low word, second high word), track
+   * 0 meaning empty. For sending a range's keys to the thread that merges the ranges.
+   */
+  get table(): Int32Array {
+    return this.#table;
+  }
+
   /** Empties the set, keeping its capacity (the next file of similar size needs no growing). */
   clear(): void {
     this.#table.fill(0);

@@ -70,6 +70,13 @@ export class StreamsScanner {
   #tail: Uint8Array | undefined;
   /** Whether the bytes now being split into lines hold a CR at all. */
   #crs = false;
+  // Byte-range scanning: the absolute offset of the next byte fed, where the range ends (lines
+  // starting at or after it belong to the next range), and whether it has been reached.
+  #pos = 0;
+  #end = Number.POSITIVE_INFINITY;
+  #inRange = false;
+  #done = false;
+  #tailStart = 0;
   #sawHeader = false;
   #width = 0;
   #userCol = 0;
@@ -93,8 +100,15 @@ export class StreamsScanner {
     name: string,
     options: ScanOptions = {},
     seen: TripleSet = new TripleSet(),
+    range?: ScanRange,
   ) {
     this.#index = index;
+    if (range !== undefined) {
+      if (range.header !== undefined) this.#useHeader(range.header);
+      this.#pos = range.firstByte;
+      this.#end = range.end;
+      this.#inRange = true;
+    }
     this.#seen = seen;
     this.compact = new CompactKpis(index);
     this.#tally = new RowTally(name, "streams", options.maxIssues ?? 100);
@@ -119,6 +133,9 @@ export class StreamsScanner {
     // hands the file to the general reader; CRs are only looked for in chunks that have one.
     if (chunk.indexOf(QUOTE) !== -1) throw new FastPathUnsupported("quoted fields");
     const crs = chunk.indexOf(CR) !== -1;
+    if (this.#done) return;
+    const base = this.#pos;
+    this.#pos += chunk.length;
     let from = 0;
     if (this.#tail !== undefined) {
       const nl = chunk.indexOf(LF);
@@ -135,6 +152,10 @@ export class StreamsScanner {
     }
     this.#crs = crs;
     for (;;) {
+      if (base + from >= this.#end) {
+        this.#done = true;
+        return;
+      }
       const nl = chunk.indexOf(LF, from);
       if (nl === -1) break;
       this.#onLine(chunk, from, nl);
@@ -143,11 +164,35 @@ export class StreamsScanner {
     if (from < chunk.length) {
       if (chunk.length - from > this.#maxLine) throw new FastPathUnsupported("a very long row");
       this.#tail = chunk.slice(from);
+      this.#tailStart = base + from;
     }
+  }
+
+  /** `true` once a range scan has read every line that starts in its range. */
+  get done(): boolean {
+    return this.#done;
+  }
+
+  /** Ends a range scan: what it counted, its physical lines and its duplicate keys, for {@link mergeRanges}. */
+  finishRange(): RangeResult {
+    if (this.#tail !== undefined && !this.#done && this.#tailStart < this.#end) {
+      const tail = this.#tail;
+      this.#tail = undefined;
+      this.#crs = tail.indexOf(CR) !== -1;
+      this.#onLine(tail, 0, tail.length, true);
+    }
+    return {
+      report: this.#tally.report(),
+      lines: this.#line,
+      compact: this.compact,
+      seen: this.#seen.table,
+      seenFractions: [...this.#seenFractions],
+    };
   }
 
   /** Ends the input and returns the report (the compact partial is {@link compact}). */
   finish(): FileReport {
+    if (this.#inRange) throw new Error("StreamsScanner.finish: a range scan ends with finishRange()");
     if (this.#tail !== undefined) {
       const tail = this.#tail;
       this.#tail = undefined;
@@ -159,21 +204,22 @@ export class StreamsScanner {
   }
 
   #header(buf: Uint8Array, start: number, end: number): void {
-    let text = decoder.decode(buf.subarray(start, end));
-    if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
-    if (text.includes('"')) throw new FastPathUnsupported("a quoted header");
-    const names = text.split(",").map((h) => h.trim());
-    const col = (name: string) => {
-      const first = names.indexOf(name);
-      if (first === -1 || names.indexOf(name, first + 1) !== -1)
-        throw new FastPathUnsupported(`header column ${name}`);
-      return first;
-    };
-    this.#userCol = col("user_id");
-    this.#trackCol = col("track_id");
-    this.#timeCol = col("listen_time");
-    this.#width = names.length;
+    this.#useHeader(parseStreamsHeader(decoder.decode(buf.subarray(start, end))));
+  }
+
+  #useHeader(header: StreamsHeader): void {
+    this.#userCol = header.userCol;
+    this.#trackCol = header.trackCol;
+    this.#timeCol = header.timeCol;
+    this.#width = header.width;
     this.#sawHeader = true;
+  }
+
+  /** The header this scanner read (or was given). */
+  get header(): StreamsHeader | undefined {
+    return this.#sawHeader
+      ? { userCol: this.#userCol, trackCol: this.#trackCol, timeCol: this.#timeCol, width: this.#width }
+      : undefined;
   }
 
   #drop(code: string, row: number, message: string, column?: string): void {
@@ -410,3 +456,59 @@ export async function scanStreamsFast(
 
 /** Duplicate sets of finished scans, for the next scan in this thread. */
 const spareSets: TripleSet[] = [];
+
+/** Where the three columns a streams file needs are, and how many fields a row has. */
+export interface StreamsHeader {
+  readonly userCol: number;
+  readonly trackCol: number;
+  readonly timeCol: number;
+  readonly width: number;
+}
+
+/**
+ * Reads a streams header line (without its line break) the way the general reader does:
+ * names trimmed, matched case-sensitively, a BOM dropped. Anything the fast path leaves to the
+ * general reader (quotes, a missing or repeated column) is {@link FastPathUnsupported}.
+ */
+export function parseStreamsHeader(line: string): StreamsHeader {
+  const text = line.charCodeAt(0) === 0xfeff ? line.slice(1) : line;
+  if (text.includes('"')) throw new FastPathUnsupported("a quoted header");
+  const names = text
+    .replace(/\r$/, "")
+    .split(",")
+    .map((h) => h.trim());
+  const col = (name: string) => {
+    const first = names.indexOf(name);
+    if (first === -1 || names.indexOf(name, first + 1) !== -1)
+      throw new FastPathUnsupported(`header column ${name}`);
+    return first;
+  };
+  return {
+    userCol: col("user_id"),
+    trackCol: col("track_id"),
+    timeCol: col("listen_time"),
+    width: names.length,
+  };
+}
+
+/** A byte range of a streams file for {@link StreamsScanner}: see {@link planRanges}. */
+export interface ScanRange {
+  /** The file's header: given to ranges after the first, which do not read it. */
+  readonly header?: StreamsHeader | undefined;
+  /** Absolute offset of the first byte the scanner is fed (just after a line break). */
+  readonly firstByte: number;
+  /** Lines starting at or after this offset belong to the next range. */
+  readonly end: number;
+}
+
+/** What one range of a file counted: see {@link mergeRanges}. */
+export interface RangeResult {
+  readonly report: FileReport;
+  /** Physical lines read (to number the next range's lines). */
+  readonly lines: number;
+  readonly compact: CompactKpis;
+  /** The range's duplicate-set table ({@link TripleSet.table}). */
+  readonly seen: Int32Array;
+  /** Duplicate keys of rows with a fraction of a second: `user:track:instant`. */
+  readonly seenFractions: readonly string[];
+}
