@@ -183,4 +183,52 @@ describe("the built binary", () => {
       expect(usage).toMatchObject({ code: 2 });
     },
   );
+
+  it.skipIf(!existsSync(bin))(
+    "gives the same KPIs with worker threads, whole files or byte ranges, as in one thread",
+    async () => {
+      const root = path("gen-ranges");
+      await run(process.execPath, [
+        bin,
+        "generate",
+        "--out",
+        root,
+        "--streams",
+        "30000",
+        "--days",
+        "3",
+        "--seed",
+        "11",
+        "--files",
+        "1",
+        "--quiet",
+      ]);
+      const streams = join(root, "data/raw/streams/streams1.csv");
+      const args = (out: string, workers: string) => [
+        bin,
+        "kpis",
+        "--streams",
+        streams,
+        "--songs",
+        join(root, "data/raw/songs"),
+        "--users",
+        join(root, "data/raw/users"),
+        "--out",
+        out,
+        "--quiet",
+        "--workers",
+        workers,
+      ];
+      await run(process.execPath, args(path("one.json"), "1"));
+      // Ranges of at least 64 KB: the 30,000-row file is cut into two, one per worker.
+      await run(process.execPath, args(path("ranges.json"), "2"), {
+        env: { ...process.env, MUSICPIPE_MIN_RANGE_BYTES: "65536" },
+      });
+      await run(process.execPath, args(path("whole.json"), "2"));
+      const one = await readFile(path("one.json"), "utf8");
+      expect(JSON.parse(one).genreStats.length).toBeGreaterThan(0);
+      expect(await readFile(path("ranges.json"), "utf8")).toBe(one);
+      expect(await readFile(path("whole.json"), "utf8")).toBe(one);
+    },
+  );
 });

@@ -1,21 +1,35 @@
 import { existsSync } from "node:fs";
+import { open, stat } from "node:fs/promises";
 import { availableParallelism } from "node:os";
 import { fileURLToPath } from "node:url";
 import { Worker } from "node:worker_threads";
 import {
+  type ByteSpan,
   CatalogIndex,
   CompactKpis,
   computeKpis,
   computeStreamsPartial,
+  FastPathUnsupported,
   type FileReport,
   type InputFile,
   type KpiOptions,
   type KpiSet,
   loadCatalog,
+  mergeRanges,
+  parseStreamsHeader,
+  planRanges,
+  type RangeResult,
+  type StreamsHeader,
 } from "@musicpipe/core";
 import type { WorkerReply, WorkerSetup, WorkerTask } from "./protocol.js";
 
 const WORKER = new URL("./kpis-worker.js", import.meta.url);
+
+/**
+ * Files are split into byte ranges only when there are fewer files than workers, and ranges
+ * are at least this big (`MUSICPIPE_MIN_RANGE_BYTES` overrides it, for tests).
+ */
+const MIN_RANGE_BYTES = Number(process.env.MUSICPIPE_MIN_RANGE_BYTES ?? 16 * 1024 * 1024);
 
 /** `true` when the built worker script is there (it is not when running from the sources). */
 export function parallelAvailable(): boolean {
@@ -27,11 +41,35 @@ export function defaultWorkers(): number {
   return availableParallelism();
 }
 
+/** The header of a plain streams file, read from its first line; `undefined` when the file should not be split. */
+async function headerOf(path: string): Promise<StreamsHeader | undefined> {
+  const handle = await open(path, "r");
+  try {
+    const buffer = Buffer.alloc(64 * 1024);
+    const { bytesRead } = await handle.read(buffer, 0, buffer.length, 0);
+    const nl = buffer.subarray(0, bytesRead).indexOf(10);
+    if (nl <= 0) return undefined;
+    return parseStreamsHeader(buffer.subarray(0, nl).toString("utf8"));
+  } catch (err) {
+    if (err instanceof FastPathUnsupported) return undefined;
+    throw err;
+  } finally {
+    await handle.close();
+  }
+}
+
+interface Task {
+  readonly file: number;
+  readonly span?: ByteSpan | undefined;
+  readonly header?: StreamsHeader | undefined;
+}
+
 /**
  * `computeKpis` over local files with worker threads: the main thread reads the catalogs and
- * shares their index; each worker scans whole streams files with the fast row source; files
- * the fast path does not take are read by the general reader on the main thread meanwhile.
- * Results are identical to `computeKpis` (the tests compare them).
+ * shares their index; workers scan whole streams files, or byte ranges of them when there are
+ * fewer files than workers (section 8: the ranges' partials merge exactly); files the fast path
+ * does not take are read by the general reader on the main thread meanwhile. Results are
+ * identical to `computeKpis` (the tests compare them).
  */
 export async function computeKpisParallel(
   input: {
@@ -42,67 +80,117 @@ export async function computeKpisParallel(
   options: KpiOptions & { readonly onFile?: ((report: FileReport) => void) | undefined },
   workers: number,
 ): Promise<{ kpis: KpiSet; files: FileReport[] }> {
-  const count = Math.min(workers, input.streams.length);
-  if (count < 2 || !parallelAvailable() || options.schemas?.streams !== undefined)
+  if (
+    workers < 2 ||
+    input.streams.length === 0 ||
+    !parallelAvailable() ||
+    options.schemas?.streams !== undefined
+  ) {
     return computeKpis(input, options);
-  // Workers start while the catalog is read; their first message is the index.
-  const pool = Array.from({ length: count }, () => new Worker(WORKER));
-  let loaded: Awaited<ReturnType<typeof loadCatalog>>;
-  try {
-    loaded = await loadCatalog(input, options);
-  } catch (err) {
-    await Promise.all(pool.map((w) => w.terminate()));
-    throw err;
   }
-  const { catalog, reports } = loaded;
-  for (const report of reports) options.onFile?.(report);
-  const index = new CatalogIndex(catalog);
-  const total = new CompactKpis(index);
-  const setup: WorkerSetup = {
-    index: index.toShared(),
-    options: {
-      maxBadRowShare: options.maxBadRowShare,
-      maxRowBytes: options.maxRowBytes,
-      maxIssues: options.maxIssues,
-    },
-  };
-  for (const worker of pool) worker.postMessage(setup);
-  const streamsReports: FileReport[] = new Array(input.streams.length);
-  const general: Promise<void>[] = [];
-  let next = 0;
+  // Workers start while the catalog is read; their first message is the index.
+  const pool = Array.from({ length: workers }, () => new Worker(WORKER));
   try {
+    const { catalog, reports } = await loadCatalog(input, options);
+    for (const report of reports) options.onFile?.(report);
+    const index = new CatalogIndex(catalog);
+    const total = new CompactKpis(index);
+    const setup: WorkerSetup = {
+      index: index.toShared(),
+      options: {
+        maxBadRowShare: options.maxBadRowShare,
+        maxRowBytes: options.maxRowBytes,
+        maxIssues: options.maxIssues,
+      },
+    };
+    for (const worker of pool) worker.postMessage(setup);
+
+    // The tasks: whole files, or ranges when files are fewer than workers.
+    const tasks: Task[] = [];
+    const rangesOf = new Map<number, (RangeResult | undefined)[]>();
+    for (const [file, input_] of input.streams.entries()) {
+      const size =
+        input.streams.length < workers && !/\.gz$/i.test(input_.name) ? (await stat(input_.name)).size : 0;
+      const spans = size > 0 ? planRanges(size, workers, MIN_RANGE_BYTES) : [];
+      const header = spans.length > 1 ? await headerOf(input_.name) : undefined;
+      if (header === undefined) {
+        tasks.push({ file });
+        continue;
+      }
+      rangesOf.set(file, new Array(spans.length).fill(undefined));
+      spans.forEach((span, i) => tasks.push({ file, span, header: i === 0 ? undefined : header }));
+    }
+
+    const streamsReports: FileReport[] = new Array(input.streams.length);
+    const fallback = new Set<number>();
+    const general: Promise<void>[] = [];
+    const finish = (file: number, report: FileReport) => {
+      streamsReports[file] = report;
+      options.onFile?.(report);
+    };
+    const readGenerally = (file: number) => {
+      if (fallback.has(file)) return;
+      fallback.add(file);
+      const source = input.streams[file]!;
+      general.push(
+        (async () => {
+          const { report, partial } = await computeStreamsPartial(
+            await source.open(),
+            source.name,
+            catalog,
+            options,
+          );
+          if (report.accepted) total.mergeState(partial.toState());
+          finish(file, report);
+        })(),
+      );
+    };
+    const rangeDone = (task: Task, result: RangeResult) => {
+      const ranges = rangesOf.get(task.file)!;
+      const at = tasks.filter((t) => t.file === task.file).indexOf(task);
+      ranges[at] = result;
+      if (ranges.some((r) => r === undefined) || fallback.has(task.file)) return;
+      const name = input.streams[task.file]!.name;
+      try {
+        const merged = mergeRanges(name, index, ranges as RangeResult[], options);
+        if (merged.report.accepted) total.merge(merged.compact);
+        finish(task.file, merged.report);
+      } catch (err) {
+        if (!(err instanceof FastPathUnsupported)) throw err;
+        readGenerally(task.file);
+      }
+    };
+
+    let next = 0;
     await Promise.all(
       pool.map(
         (worker) =>
           new Promise<void>((resolve, reject) => {
             const send = () => {
-              if (next >= input.streams.length) return resolve();
+              if (next >= tasks.length) return resolve();
               const id = next++;
-              const file = input.streams[id]!;
-              worker.postMessage({ id, path: file.name, name: file.name } satisfies WorkerTask);
+              const task = tasks[id]!;
+              const file = input.streams[task.file]!;
+              const range = task.span === undefined ? undefined : { span: task.span, header: task.header };
+              worker.postMessage({ id, path: file.name, name: file.name, range } satisfies WorkerTask);
             };
             worker.on("error", reject);
             worker.on("message", (reply: WorkerReply) => {
-              const file = input.streams[reply.id]!;
-              if (reply.kind === "error") return reject(new Error(`${file.name}: ${reply.message}`));
-              if (reply.kind === "unsupported") {
-                general.push(
-                  (async () => {
-                    const { report, partial } = await computeStreamsPartial(
-                      await file.open(),
-                      file.name,
-                      catalog,
-                      options,
-                    );
-                    if (report.accepted) total.mergeState(partial.toState());
-                    streamsReports[reply.id] = report;
-                    options.onFile?.(report);
-                  })(),
-                );
-              } else {
-                if (reply.partial !== undefined) total.mergeTransfer(reply.partial);
-                streamsReports[reply.id] = reply.report;
-                options.onFile?.(reply.report);
+              const task = tasks[reply.id]!;
+              const name = input.streams[task.file]!.name;
+              try {
+                if (reply.kind === "error") throw new Error(`${name}: ${reply.message}`);
+                if (reply.kind === "unsupported") readGenerally(task.file);
+                else if (reply.range === undefined) {
+                  if (reply.partial !== undefined) total.mergeTransfer(reply.partial);
+                  finish(task.file, reply.report);
+                } else if (!fallback.has(task.file)) {
+                  const compact = new CompactKpis(index);
+                  if (reply.partial !== undefined) compact.mergeTransfer(reply.partial);
+                  rangeDone(task, { report: reply.report, compact, ...reply.range });
+                }
+              } catch (err) {
+                return reject(err);
               }
               send();
             });
@@ -111,8 +199,8 @@ export async function computeKpisParallel(
       ),
     );
     await Promise.all(general);
+    return { kpis: total.finalize(), files: [...reports, ...streamsReports] };
   } finally {
     await Promise.all(pool.map((w) => w.terminate()));
   }
-  return { kpis: total.finalize(), files: [...reports, ...streamsReports] };
 }
