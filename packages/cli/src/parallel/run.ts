@@ -29,7 +29,7 @@ const WORKER = new URL("./kpis-worker.js", import.meta.url);
  * Files are split into byte ranges only when there are fewer files than workers, and ranges
  * are at least this big (`MUSICPIPE_MIN_RANGE_BYTES` overrides it, for tests).
  */
-const MIN_RANGE_BYTES = Number(process.env.MUSICPIPE_MIN_RANGE_BYTES ?? 16 * 1024 * 1024);
+const MIN_RANGE_BYTES = Number(process.env.MUSICPIPE_MIN_RANGE_BYTES ?? 64 * 1024 * 1024);
 
 /** `true` when the built worker script is there (it is not when running from the sources). */
 export function parallelAvailable(): boolean {
