@@ -118,7 +118,8 @@ export async function computeKpisParallel(
         continue;
       }
       rangesOf.set(file, new Array(spans.length).fill(undefined));
-      spans.forEach((span, i) => tasks.push({ file, span, header: i === 0 ? undefined : header }));
+      for (const [i, span] of spans.entries())
+        tasks.push({ file, span, header: i === 0 ? undefined : header });
     }
 
     const streamsReports: FileReport[] = new Array(input.streams.length);
