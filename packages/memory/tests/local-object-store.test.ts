@@ -186,6 +186,6 @@ describe("createLocalObjectStore", () => {
   });
 
   it("refuses an empty root", () => {
-    expect(() => createLocalObjectStore({ root: "" })).toThrow(/root/);
+    expect(() => createLocalObjectStore({ root: "" })).toThrow(/\broot\b/);
   });
 });
