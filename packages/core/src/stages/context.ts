@@ -127,3 +127,25 @@ export function hashingSource(source: AsyncIterable<Uint8Array>): {
     },
   };
 }
+
+/**
+ * Reads of one object, each hashed: `open()` starts a new read (a reader may read twice, when
+ * the fast row source hands a file over to the general reader), `digest()` is the SHA-256 of
+ * the last read, once it was read to the end.
+ */
+export function hashedReads(
+  objects: ObjectStore,
+  key: string,
+): { open: () => AsyncIterable<Uint8Array>; digest: () => string } {
+  let last: ReturnType<typeof hashingSource> | undefined;
+  return {
+    open: () => {
+      last = hashingSource(objects.get(key));
+      return last.bytes;
+    },
+    digest: () => {
+      if (last === undefined) throw new Error(`hashedReads: '${key}' was not read`);
+      return last.digest();
+    },
+  };
+}

@@ -1,6 +1,7 @@
 export { archiveStage } from "./archive.js";
 export {
   createPipelineContext,
+  hashedReads,
   hashingSource,
   inputFilesUnder,
   type PipelineConfig,

@@ -2,7 +2,7 @@ import { MusicpipeError } from "../errors/index.js";
 import type { KpiAccumulator } from "../kpi/accumulator.js";
 import { readStreamsFile } from "../kpi/compute.js";
 import type { FileRecord } from "../ports/tables.js";
-import { hashingSource, type PipelineContext } from "./context.js";
+import { hashedReads, type PipelineContext } from "./context.js";
 import { recordStage } from "./metrics.js";
 import { updateRecord, withRecord } from "./record.js";
 import { type StageResult, stageResult } from "./result.js";
@@ -56,13 +56,9 @@ async function partialOf(ctx: PipelineContext, record: FileRecord): Promise<KpiA
   const cached = ctx.computed.get(`${record.fileKey}@${record.etag}`);
   if (cached !== undefined) return cached;
   const { catalog } = await ctx.catalog();
-  let source = hashingSource(ctx.objects.get(record.fileKey));
-  const open = () => {
-    source = hashingSource(ctx.objects.get(record.fileKey));
-    return source.bytes;
-  };
-  const { report, partial } = await readStreamsFile(open, record.fileKey, catalog, ctx.validation);
-  if (!report.accepted || source.digest() !== record.contentSha256) {
+  const reads = hashedReads(ctx.objects, record.fileKey);
+  const { report, partial } = await readStreamsFile(reads.open, record.fileKey, catalog, ctx.validation);
+  if (!report.accepted || reads.digest() !== record.contentSha256) {
     throw new MusicpipeError(
       "content_changed",
       `'${record.fileKey}' changed since it was validated (content hash or validity differs); it will be treated as a new delivery`,

@@ -2,7 +2,7 @@ import { ObjectNotFoundError } from "../errors/index.js";
 import { readStreamsFile } from "../kpi/compute.js";
 import { errorKey } from "../layout/index.js";
 import type { FileRecord } from "../ports/tables.js";
-import { hashingSource, type PipelineContext } from "./context.js";
+import { hashedReads, type PipelineContext } from "./context.js";
 import { recordStage } from "./metrics.js";
 import { moveOut } from "./move.js";
 import { updateRecord, withRecord } from "./record.js";
@@ -39,13 +39,8 @@ async function validateDelivery(ctx: PipelineContext, record: FileRecord): Promi
   const key = record.fileKey;
   const attempt = await updateRecord(ctx, record, { attempts: record.attempts + 1 });
   const { catalog } = await ctx.catalog();
-  // Each read of the object (the fast row source may hand over to the general reader) is hashed.
-  let source = hashingSource(ctx.objects.get(key));
-  const open = () => {
-    source = hashingSource(ctx.objects.get(key));
-    return source.bytes;
-  };
-  const { report, partial } = await readStreamsFile(open, key, catalog, ctx.validation);
+  const reads = hashedReads(ctx.objects, key);
+  const { report, partial } = await readStreamsFile(reads.open, key, catalog, ctx.validation);
   const now = ctx.clock.now().toISOString();
   const rowCounts = {
     read: report.rowsRead,
@@ -81,7 +76,7 @@ async function validateDelivery(ctx: PipelineContext, record: FileRecord): Promi
     validationStatus: "SUCCESS",
     validationTimestamp: now,
     validationMessage: `${report.rowsKept} of ${report.rowsRead} rows kept`,
-    contentSha256: source.digest(),
+    contentSha256: reads.digest(),
     rowCounts,
     listenDates,
   });
