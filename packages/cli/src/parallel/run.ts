@@ -133,18 +133,19 @@ export async function computeKpisParallel(
       if (fallback.has(file)) return;
       fallback.add(file);
       const source = input.streams[file]!;
-      general.push(
-        (async () => {
-          const { report, partial } = await computeStreamsPartial(
-            await source.open(),
-            source.name,
-            catalog,
-            options,
-          );
-          if (report.accepted) total.mergeState(partial.toState());
-          finish(file, report);
-        })(),
-      );
+      const reading = (async () => {
+        const { report, partial } = await computeStreamsPartial(
+          await source.open(),
+          source.name,
+          catalog,
+          options,
+        );
+        if (report.accepted) total.mergeState(partial.toState());
+        finish(file, report);
+      })();
+      // Awaited below; marked handled now so a failure elsewhere first cannot leave it unobserved.
+      reading.catch(() => {});
+      general.push(reading);
     };
     const rangeDone = (task: Task, result: RangeResult) => {
       const ranges = rangesOf.get(task.file)!;
