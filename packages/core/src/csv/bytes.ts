@@ -79,6 +79,14 @@ export async function* maybeGunzip(
   }
 }
 
+/** `a` followed by `b`, in a new array. */
+export function concatBytes(a: Uint8Array, b: Uint8Array): Uint8Array {
+  const out = new Uint8Array(a.length + b.length);
+  out.set(a);
+  out.set(b, a.length);
+  return out;
+}
+
 /** How many bytes at the end of `chunk` begin a UTF-8 sequence that the chunk does not finish. */
 function incompleteTail(chunk: Uint8Array): number {
   const n = chunk.length;
@@ -102,13 +110,8 @@ export async function* checkUtf8(
   let carry: Uint8Array | undefined;
   let offset = 0;
   for await (const raw of source) {
-    let chunk = raw;
-    if (carry !== undefined) {
-      chunk = new Uint8Array(carry.length + raw.length);
-      chunk.set(carry);
-      chunk.set(raw, carry.length);
-      carry = undefined;
-    }
+    const chunk = carry === undefined ? raw : concatBytes(carry, raw);
+    carry = undefined;
     const tail = incompleteTail(chunk);
     const whole = tail === 0 ? chunk : chunk.subarray(0, chunk.length - tail);
     if (!isUtf8(whole)) throw notUtf8(name, offset);

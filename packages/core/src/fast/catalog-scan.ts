@@ -1,8 +1,10 @@
-import { checkUtf8, maybeGunzip } from "../csv/bytes.js";
+import { checkUtf8, concatBytes, maybeGunzip } from "../csv/bytes.js";
 import { type ByteSource, DEFAULT_MAX_ROW_BYTES } from "../csv/index.js";
 import { CsvFormatError } from "../errors/index.js";
 import type { Track } from "../kpi/types.js";
+import { type FieldProblem, genreProblem, keyProblem, readDurationMs } from "../schema/index.js";
 import { DEFAULT_MAX_BAD_ROW_SHARE, type FileReport, RowTally, type ScanOptions } from "../validate/index.js";
+import { isBlankBytes } from "./bytes.js";
 import { FastPathUnsupported } from "./scan.js";
 
 const COMMA = 44;
@@ -10,22 +12,6 @@ const QUOTE = 34;
 const LF = 10;
 const CR = 13;
 const decoder = new TextDecoder();
-const NUMBER_LIKE = /^[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?$/;
-
-/** `true` when the bytes are white space only, by JavaScript's `trim` (decoding only when there are non-ASCII bytes). */
-function isBlank(buf: Uint8Array, start: number, end: number): boolean {
-  let high = false;
-  for (let i = start; i < end; i++) {
-    const b = buf[i]!;
-    if (b >= 128) high = true;
-    else if (b !== 32 && (b < 9 || b > 13)) return false;
-  }
-  return !high || decoder.decode(buf.subarray(start, end)).trim() === "";
-}
-
-function clip(value: string): string {
-  return value.length > 40 ? `${value.slice(0, 40)}...` : value;
-}
 
 const SONG_COLUMNS = ["track_id", "track_name", "track_genre", "duration_ms", "artists"] as const;
 const USER_COLUMNS = ["user_id", "user_name"] as const;
@@ -64,10 +50,7 @@ class RecordReader {
         ? input
         : new Uint8Array(input.buffer, input.byteOffset, input.byteLength);
     if (this.#tail !== undefined) {
-      const joined = new Uint8Array(this.#tail.length + buf.length);
-      joined.set(this.#tail);
-      joined.set(buf, this.#tail.length);
-      buf = joined;
+      buf = concatBytes(this.#tail, buf);
       this.#tail = undefined;
     }
     let pos = 0;
@@ -155,7 +138,7 @@ class RecordReader {
         if (blank && text.trim() !== "") blank = false;
         if (!this.#sawHeader) this.#values.push(text);
         else this.#values[want] = text;
-      } else if (blank && !isBlank(buf, start, end)) {
+      } else if (blank && !isBlankBytes(buf, start, end)) {
         blank = false;
       }
       field++;
@@ -237,54 +220,38 @@ export async function scanCatalogFast(
       const row = ++tally.rowsRead;
       if (fields !== width)
         return drop("column_count", row, line, `has ${fields} fields, the header has ${width}`);
-      if (kind === "users") {
-        const id = values[0]!;
-        if (id.trim() === "") return drop("empty_field", row, line, "user_id is empty", "user_id");
+      // The checks of the built-in schema, in its column order, with its codes and messages.
+      const problem = (column: string, p: FieldProblem) =>
+        drop(p.code, row, line, `${column} ${p.message}`, column);
+      const keep = (id: string, add: () => void) => {
         if (seen.has(id)) {
           tally.duplicateRows++;
           return;
         }
         seen.add(id);
-        users.push(id);
+        add();
         tally.rowsKept++;
-        return;
+      };
+      if (kind === "users") {
+        const id = values[0]!;
+        const empty = keyProblem(id);
+        if (empty !== undefined) return problem("user_id", empty);
+        return keep(id, () => users.push(id));
       }
-      const [id, trackName, genre, duration, artists] = values as [
+      const [id, name, genre, duration, artists] = values as [
         string,
         string,
         string,
         string,
         string | undefined,
       ];
-      if (id.trim() === "") return drop("empty_field", row, line, "track_id is empty", "track_id");
-      const g = genre.trim();
-      if (g === "") return drop("empty_field", row, line, "track_genre is empty", "track_genre");
-      if (NUMBER_LIKE.test(g))
-        return drop(
-          "invalid_genre",
-          row,
-          line,
-          `track_genre '${clip(genre)}' is a number, not a genre`,
-          "track_genre",
-        );
-      const d = duration.trim();
-      const ms = /^\+?\d+$/.test(d) ? Number(d) : Number.NaN;
-      if (!Number.isSafeInteger(ms)) {
-        return drop(
-          "invalid_duration_ms",
-          row,
-          line,
-          `duration_ms '${clip(duration)}' is not a whole number of milliseconds >= 0`,
-          "duration_ms",
-        );
-      }
-      if (seen.has(id)) {
-        tally.duplicateRows++;
-        return;
-      }
-      seen.add(id);
-      tracks.push({ trackId: id, name: trackName, genre, durationMs: ms, artists });
-      tally.rowsKept++;
+      const empty = keyProblem(id);
+      if (empty !== undefined) return problem("track_id", empty);
+      const badGenre = genreProblem(genre);
+      if (badGenre !== undefined) return problem("track_genre", badGenre);
+      const durationMs = readDurationMs(duration);
+      if (typeof durationMs !== "number") return problem("duration_ms", durationMs);
+      keep(id, () => tracks.push({ trackId: id, name, genre, durationMs, artists }));
     },
     Math.floor((options.maxRowBytes ?? DEFAULT_MAX_ROW_BYTES) / 2),
   );

@@ -1,8 +1,17 @@
-import { checkUtf8, maybeGunzip } from "../csv/bytes.js";
+import { checkUtf8, concatBytes, maybeGunzip } from "../csv/bytes.js";
 import { type ByteSource, DEFAULT_MAX_ROW_BYTES } from "../csv/index.js";
 import { CsvFormatError } from "../errors/index.js";
-import { DAYS_IN_MONTH, daysFromCivil, isLeapYear, parseListenTime } from "../schema/listen-time.js";
-import { DEFAULT_MAX_BAD_ROW_SHARE, type FileReport, RowTally, type ScanOptions } from "../validate/index.js";
+import { type FieldProblem, keyProblem, readListenTime } from "../schema/index.js";
+import { DAYS_IN_MONTH, daysFromCivil, isLeapYear } from "../schema/listen-time.js";
+import {
+  DEFAULT_MAX_BAD_ROW_SHARE,
+  type FileReport,
+  RowTally,
+  type ScanOptions,
+  UNKNOWN_USER,
+  unknownTrack,
+} from "../validate/index.js";
+import { isBlankBytes } from "./bytes.js";
 import type { CatalogIndex } from "./catalog-index.js";
 import { CompactKpis } from "./compact.js";
 import { TripleSet } from "./interner.js";
@@ -24,30 +33,6 @@ const QUOTE = 34;
 const LF = 10;
 const CR = 13;
 const decoder = new TextDecoder();
-
-function clip(value: string): string {
-  return value.length > 40 ? `${value.slice(0, 40)}...` : value;
-}
-
-function isAsciiSpace(b: number): boolean {
-  return b === 32 || (b >= 9 && b <= 13);
-}
-
-/** 0: empty (ASCII white space only), 1: not empty, 2: only white space and non-ASCII bytes (ask JavaScript). */
-function fieldState(buf: Uint8Array, start: number, end: number): 0 | 1 | 2 {
-  let high = false;
-  for (let i = start; i < end; i++) {
-    const b = buf[i]!;
-    if (b >= 128) high = true;
-    else if (!isAsciiSpace(b)) return 1;
-  }
-  return high ? 2 : 0;
-}
-
-function isEmptyField(buf: Uint8Array, start: number, end: number): boolean {
-  const state = fieldState(buf, start, end);
-  return state === 0 || (state === 2 && decoder.decode(buf.subarray(start, end)).trim() === "");
-}
 
 function digit(buf: Uint8Array, i: number): number {
   const d = buf[i]! - 48;
@@ -140,11 +125,11 @@ export class StreamsScanner {
     if (this.#tail !== undefined) {
       const nl = chunk.indexOf(LF);
       if (nl === -1) {
-        this.#tail = concat(this.#tail, chunk);
+        this.#tail = concatBytes(this.#tail, chunk);
         if (this.#tail.length > this.#maxLine) throw new FastPathUnsupported("a very long row");
         return;
       }
-      const line = concat(this.#tail, chunk.subarray(0, nl));
+      const line = concatBytes(this.#tail, chunk.subarray(0, nl));
       this.#tail = undefined;
       this.#crs = line.indexOf(CR) !== -1;
       this.#onLine(line, 0, line.length);
@@ -222,25 +207,13 @@ export class StreamsScanner {
       : undefined;
   }
 
-  #drop(code: string, row: number, message: string, column?: string): void {
-    this.#tally.drop(code, row, this.#line, message, column);
+  /** Drops a row for a field's problem, reported as the general reader reports it. */
+  #problem(row: number, column: string, problem: FieldProblem): void {
+    this.#tally.drop(problem.code, row, this.#line, `${column} ${problem.message}`, column);
   }
 
-  #isBlankRecord(buf: Uint8Array, start: number, end: number): boolean {
-    let high = false;
-    for (let i = start; i < end; i++) {
-      const b = buf[i]!;
-      if (b === COMMA) continue;
-      if (b >= 128) high = true;
-      else if (!isAsciiSpace(b)) return false;
-    }
-    return (
-      !high ||
-      decoder
-        .decode(buf.subarray(start, end))
-        .split(",")
-        .every((f) => f.trim() === "")
-    );
+  #drop(code: string, row: number, message: string, column?: string): void {
+    this.#tally.drop(code, row, this.#line, message, column);
   }
 
   #onLine(buf: Uint8Array, start: number, lineEnd: number, last = false): void {
@@ -249,7 +222,7 @@ export class StreamsScanner {
     const end = !last && lineEnd > start && buf[lineEnd - 1] === CR ? lineEnd - 1 : lineEnd;
     if (end - start > this.#maxLine) throw new FastPathUnsupported("a very long row");
     if (!this.#sawHeader) {
-      if (start === end || this.#isBlankRecord(buf, start, end)) {
+      if (start === end || isBlankBytes(buf, start, end, true)) {
         if (start === end) return;
         throw new FastPathUnsupported("blank lines before the header");
       }
@@ -311,19 +284,19 @@ export class StreamsScanner {
     this.#te = te;
     this.#ls = ls;
     this.#le = le;
-    const userEmpty = field > u && isEmptyField(buf, this.#us, this.#ue);
-    if ((field !== this.#width || userEmpty) && this.#isBlankRecord(buf, start, end)) return;
+    const userEmpty = field > u && isBlankBytes(buf, this.#us, this.#ue);
+    if ((field !== this.#width || userEmpty) && isBlankBytes(buf, start, end, true)) return;
     const row = ++this.#tally.rowsRead;
     if (field !== this.#width) {
       this.#drop("column_count", row, `has ${field} fields, the header has ${this.#width}`);
       return;
     }
     if (userEmpty) {
-      this.#drop("empty_field", row, "user_id is empty", "user_id");
+      this.#problem(row, "user_id", keyProblem("")!);
       return;
     }
-    if (isEmptyField(buf, this.#ts, this.#te)) {
-      this.#drop("empty_field", row, "track_id is empty", "track_id");
+    if (isBlankBytes(buf, this.#ts, this.#te)) {
+      this.#problem(row, "track_id", keyProblem("")!);
       return;
     }
 
@@ -336,19 +309,9 @@ export class StreamsScanner {
       second = fast;
       day = this.#lastDay;
     } else {
-      const raw = decoder.decode(buf.subarray(this.#ls, this.#le));
-      if (raw.trim() === "") {
-        this.#drop("empty_field", row, "listen_time is empty", "listen_time");
-        return;
-      }
-      const parsed = parseListenTime(raw);
-      if (parsed === undefined) {
-        this.#drop(
-          "invalid_listen_time",
-          row,
-          `listen_time '${clip(raw)}' is not a valid listen time`,
-          "listen_time",
-        );
+      const parsed = readListenTime(decoder.decode(buf.subarray(this.#ls, this.#le)));
+      if ("code" in parsed) {
+        this.#problem(row, "listen_time", parsed);
         return;
       }
       day = Math.floor(Math.floor(parsed.epochMs / 1000) / 86400);
@@ -359,13 +322,12 @@ export class StreamsScanner {
 
     const track = this.#index.tracks.find(buf, this.#ts, this.#te);
     if (track === -1) {
-      const id = decoder.decode(buf.subarray(this.#ts, this.#te));
-      this.#drop("unknown_track", row, `track_id '${id}' is not in the songs catalog`, "track_id");
+      this.#problem(row, "track_id", unknownTrack(decoder.decode(buf.subarray(this.#ts, this.#te))));
       return;
     }
     const user = this.#index.users.find(buf, this.#us, this.#ue);
     if (user === -1) {
-      this.#drop("unknown_user", row, "user_id is not in the users catalog", "user_id");
+      this.#problem(row, "user_id", UNKNOWN_USER);
       return;
     }
     const fresh =
@@ -416,13 +378,6 @@ export class StreamsScanner {
     const second = this.#lastDay * 86400 + hour * 3600 + minute * 60 + sec;
     return second < 0 ? -2 : second;
   }
-}
-
-function concat(a: Uint8Array, b: Uint8Array): Uint8Array {
-  const out = new Uint8Array(a.length + b.length);
-  out.set(a);
-  out.set(b, a.length);
-  return out;
 }
 
 /**

@@ -4,10 +4,21 @@ import { CatalogIndex } from "../fast/catalog-index.js";
 import { CompactKpis } from "../fast/compact.js";
 import { FastPathUnsupported, scanStreamsFast } from "../fast/scan.js";
 import { type StreamRow, streamsSchema, type TableSchema } from "../schema/index.js";
-import { type FileReport, type ScanOptions, scanTable } from "../validate/index.js";
+import {
+  type FileReport,
+  type ScanOptions,
+  scanTable,
+  UNKNOWN_USER,
+  unknownTrack,
+} from "../validate/index.js";
 import { KpiAccumulator } from "./accumulator.js";
 import { type Catalog, type CatalogSchemas, type InputFile, loadCatalog } from "./catalog.js";
 import type { KpiSet } from "./types.js";
+
+/** A field problem as a row verdict of `column`, worded as every reader words it. */
+function inColumn(column: string, problem: { readonly code: string; readonly message: string }) {
+  return { code: problem.code, column, message: `${column} ${problem.message}` };
+}
 
 /** Options of {@link computeStreamsPartial} and {@link computeKpis}. */
 export interface KpiOptions extends ScanOptions {
@@ -52,16 +63,8 @@ export async function computeStreamsPartial(
     schema,
     (row: StreamRow) => {
       const track = catalog.track(row.track_id);
-      if (track === undefined) {
-        return {
-          code: "unknown_track",
-          column: "track_id",
-          message: `track_id '${row.track_id}' is not in the songs catalog`,
-        };
-      }
-      if (!catalog.hasUser(row.user_id)) {
-        return { code: "unknown_user", column: "user_id", message: "user_id is not in the users catalog" };
-      }
+      if (track === undefined) return inColumn("track_id", unknownTrack(row.track_id));
+      if (!catalog.hasUser(row.user_id)) return inColumn("user_id", UNKNOWN_USER);
       // Length-prefixed, so no choice of ids can make two different rows share a key.
       const key = `${row.user_id.length}:${row.user_id}${row.track_id.length}:${row.track_id}${row.listen_time.instant}`;
       if (seen.has(key)) return "duplicate";

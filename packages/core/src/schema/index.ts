@@ -19,46 +19,82 @@ export function addRowIssue(ctx: z.RefinementCtx, code: string, message: string)
   return z.NEVER;
 }
 
-function isBlank(value: string): boolean {
-  return value.trim() === "";
+/** A field's problem: a row-issue code and a message (without the column name). */
+export interface FieldProblem {
+  readonly code: string;
+  readonly message: string;
 }
 
 const NUMBER_LIKE = /^[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?$/;
+const EMPTY: FieldProblem = { code: "empty_field", message: "is empty" };
 
-/** A key field: any string that is not empty or white space only. Kept verbatim. */
-export const keyField = z
-  .string()
-  .transform((v, ctx) => (isBlank(v) ? addRowIssue(ctx, "empty_field", "is empty") : v));
-
-/** `listen_time`: see {@link parseListenTime} for the accepted forms. */
-export const listenTimeField = z.string().transform((v, ctx): ListenTime => {
-  if (isBlank(v)) return addRowIssue(ctx, "empty_field", "is empty");
-  return (
-    parseListenTime(v) ?? addRowIssue(ctx, "invalid_listen_time", `'${clip(v)}' is not a valid listen time`)
-  );
-});
-
-/** `duration_ms`: a whole number of milliseconds, 0 or more, written with digits only. */
-export const durationField = z.string().transform((v, ctx): number => {
-  const t = v.trim();
-  const n = /^\+?\d+$/.test(t) ? Number(t) : Number.NaN;
-  if (!Number.isSafeInteger(n)) {
-    return addRowIssue(ctx, "invalid_duration_ms", `'${clip(v)}' is not a whole number of milliseconds >= 0`);
-  }
-  return n;
-});
-
-/** `track_genre`: not empty and not a number (a shifted column in the source often puts one there). */
-export const genreField = z.string().transform((v, ctx) => {
-  if (isBlank(v)) return addRowIssue(ctx, "empty_field", "is empty");
-  if (NUMBER_LIKE.test(v.trim()))
-    return addRowIssue(ctx, "invalid_genre", `'${clip(v)}' is a number, not a genre`);
-  return v;
-});
-
-function clip(value: string): string {
+/** A value cut to 40 characters for a message. */
+export function clipValue(value: string): string {
   return value.length > 40 ? `${value.slice(0, 40)}...` : value;
 }
+
+function isProblem(value: unknown): value is FieldProblem {
+  return typeof value === "object" && value !== null && "code" in value;
+}
+
+/**
+ * The field rules, shared by the zod schemas below and by the fast readers (which must report
+ * exactly what the schemas report). A key field may not be empty or white space only.
+ */
+export function keyProblem(value: string): FieldProblem | undefined {
+  return value.trim() === "" ? EMPTY : undefined;
+}
+
+/** `track_genre`: not empty and not a number (a shifted column in the source often puts one there). */
+export function genreProblem(value: string): FieldProblem | undefined {
+  const t = value.trim();
+  if (t === "") return EMPTY;
+  return NUMBER_LIKE.test(t)
+    ? { code: "invalid_genre", message: `'${clipValue(value)}' is a number, not a genre` }
+    : undefined;
+}
+
+/** `duration_ms`: a whole number of milliseconds, 0 or more, written with digits only. */
+export function readDurationMs(value: string): number | FieldProblem {
+  const t = value.trim();
+  const n = /^\+?\d+$/.test(t) ? Number(t) : Number.NaN;
+  return Number.isSafeInteger(n)
+    ? n
+    : {
+        code: "invalid_duration_ms",
+        message: `'${clipValue(value)}' is not a whole number of milliseconds >= 0`,
+      };
+}
+
+/** `listen_time`: see {@link parseListenTime} for the accepted forms. */
+export function readListenTime(value: string): ListenTime | FieldProblem {
+  if (value.trim() === "") return EMPTY;
+  return (
+    parseListenTime(value) ?? {
+      code: "invalid_listen_time",
+      message: `'${clipValue(value)}' is not a valid listen time`,
+    }
+  );
+}
+
+/** A zod transform from a rule: the value it reads, or its problem as a row issue. */
+function field<T>(
+  rule: (value: string) => T | FieldProblem,
+): z.ZodPipe<z.ZodString, z.ZodTransform<T, string>> {
+  return z.string().transform((v, ctx): T => {
+    const read = rule(v);
+    return isProblem(read) ? addRowIssue(ctx, read.code, read.message) : read;
+  });
+}
+
+/** A key field: any string that is not empty or white space only. Kept verbatim. */
+export const keyField = field((v) => keyProblem(v) ?? v);
+/** `listen_time`: see {@link parseListenTime} for the accepted forms. */
+export const listenTimeField = field(readListenTime);
+/** `duration_ms`: a whole number of milliseconds, 0 or more, written with digits only. */
+export const durationField = field(readDurationMs);
+/** `track_genre`: not empty and not a number. Kept verbatim. */
+export const genreField = field((v) => genreProblem(v) ?? v);
 
 /** Row schema of a streams file. */
 export const streamRow = z.object({ user_id: keyField, track_id: keyField, listen_time: listenTimeField });

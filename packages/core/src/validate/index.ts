@@ -95,6 +95,14 @@ export type RowVerdict =
   | "duplicate"
   | { readonly code: RowIssueCode; readonly column?: string; readonly message: string };
 
+/** The problem of a streams row whose track is not in the songs catalog (message without the column). */
+export function unknownTrack(trackId: string): { readonly code: "unknown_track"; readonly message: string } {
+  return { code: "unknown_track", message: `'${trackId}' is not in the songs catalog` };
+}
+
+/** The problem of a streams row whose user is not in the users catalog (message without the column). */
+export const UNKNOWN_USER = { code: "unknown_user", message: "is not in the users catalog" } as const;
+
 /** Default share of bad rows above which a file is rejected. */
 export const DEFAULT_MAX_BAD_ROW_SHARE = 0.1;
 
