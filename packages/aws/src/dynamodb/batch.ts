@@ -184,7 +184,9 @@ export async function batchWriteAll(
   const writeChunk = async (chunk: Pending[]): Promise<void> => {
     let left = chunk;
     for (let attempt = 0; left.length > 0; ) {
-      if (failed || Date.now() >= deadline) {
+      // Every chunk is sent at least once; the time budget bounds the retries only. (Before, a
+      // chunk queued behind slow ones could be reported unwritten without ever being sent.)
+      if (failed || (attempt > 0 && Date.now() >= deadline)) {
         unwritten.push(...left);
         return;
       }

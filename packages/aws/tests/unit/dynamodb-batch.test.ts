@@ -133,6 +133,20 @@ describe("batchWriteAll", () => {
     expect(written).toHaveLength(27);
   });
 
+  it("sends every chunk at least once, even when an earlier chunk used up the time budget", async () => {
+    const sent: number[] = [];
+    const doc = {
+      async send(command: BatchWriteCommand): Promise<BatchWriteCommandOutput> {
+        const items = command.input.RequestItems ?? {};
+        sent.push(Object.values(items).reduce((n, list) => n + list.length, 0));
+        await new Promise((r) => setTimeout(r, 30)); // slower than the whole budget
+        return { UnprocessedItems: {}, $metadata: {} };
+      },
+    };
+    await batchWriteAll(doc, { A: puts("a", 60) }, { timeBudgetMs: 5 });
+    expect(sent).toEqual([25, 25, 10]);
+  });
+
   it("reports the requests of a call that stays throttled", async () => {
     const { doc } = stubDoc(() => throttled());
     const error = await batchWriteAll(doc, { A: puts("a", 3) }, { timeBudgetMs: 100, maxDelayMs: 10 }).catch(
