@@ -1,6 +1,7 @@
 export { CatalogIndex, type SharedCatalogIndex } from "./catalog-index.js";
 export { type CatalogScan, scanCatalogFast } from "./catalog-scan.js";
 export { CompactKpis, type CompactTransfer, transferList } from "./compact.js";
+export { DuplicateFilter } from "./dedup.js";
 export { ByteInterner, type SharedInterner, TripleSet } from "./interner.js";
 export { type ByteSpan, mergeRanges, planRanges, rangeReadStart, scanStreamsRange } from "./ranges.js";
 export {

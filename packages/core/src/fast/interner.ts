@@ -1,8 +1,25 @@
-/** FNV-1a over a byte range. */
-export function hashBytes(bytes: Uint8Array, start: number, end: number): number {
-  let h = 0x811c9dc5;
-  for (let i = start; i < end; i++) h = Math.imul(h ^ bytes[i]!, 0x01000193);
+/**
+ * A hash of the bytes `[start, end)` of `view`: four bytes a step (read little-endian), then
+ * the last one to three, then a final mix (murmur3's) so the low bits a table keeps depend on
+ * every byte.
+ */
+export function hashBytes(view: DataView, start: number, end: number): number {
+  let h = 0x811c9dc5 ^ (end - start);
+  let i = start;
+  for (; i + 4 <= end; i += 4) {
+    h = Math.imul(h ^ view.getInt32(i, true), 0x01000193);
+    h ^= h >>> 15;
+  }
+  for (; i < end; i++) h = Math.imul(h ^ view.getUint8(i), 0x01000193);
+  h ^= h >>> 13;
+  h = Math.imul(h, 0xc2b2ae35);
+  h ^= h >>> 16;
   return h | 0;
+}
+
+/** A `DataView` over exactly the bytes of `bytes`. */
+export function viewOf(bytes: Uint8Array): DataView {
+  return new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
 }
 
 /** A {@link ByteInterner}'s state in shared memory. */
@@ -24,6 +41,7 @@ const SLOT = 4;
  */
 export class ByteInterner {
   #arena: Uint8Array = new Uint8Array(1 << 16);
+  #arenaView: DataView = viewOf(this.#arena);
   #used = 0;
   #table: Int32Array = new Int32Array(2048 * SLOT);
   #mask = 2047;
@@ -54,6 +72,7 @@ export class ByteInterner {
   static fromShared(shared: SharedInterner): ByteInterner {
     const interner = new ByteInterner();
     interner.#arena = shared.arena;
+    interner.#arenaView = viewOf(shared.arena);
     interner.#used = shared.arena.length;
     interner.#table = shared.table;
     interner.#mask = shared.mask;
@@ -63,10 +82,18 @@ export class ByteInterner {
 
   /** The id of the bytes `[start, end)` of `bytes`, or -1. */
   find(bytes: Uint8Array, start: number, end: number): number {
-    const hash = hashBytes(bytes, start, end);
+    return this.findIn(viewOf(bytes), start, end);
+  }
+
+  /**
+   * The id of the bytes `[start, end)` of `view`, or -1: {@link find} for a hot loop that
+   * keeps one `DataView` per buffer (keys are hashed and compared four bytes at a time).
+   */
+  findIn(view: DataView, start: number, end: number): number {
+    const hash = hashBytes(view, start, end);
     const length = end - start;
     const table = this.#table;
-    const arena = this.#arena;
+    const arena = this.#arenaView;
     for (let slot = hash & this.#mask; ; slot = (slot + 1) & this.#mask) {
       const at = slot * SLOT;
       const id = table[at + 3]!;
@@ -74,24 +101,28 @@ export class ByteInterner {
       if (table[at] !== hash || table[at + 2] !== length) continue;
       const from = table[at + 1]!;
       let i = 0;
-      while (i < length && arena[from + i] === bytes[start + i]) i++;
+      while (i + 4 <= length && arena.getInt32(from + i, true) === view.getInt32(start + i, true)) i += 4;
+      if (i + 4 <= length) continue;
+      while (i < length && arena.getUint8(from + i) === view.getUint8(start + i)) i++;
       if (i === length) return id - 1;
     }
   }
 
   /** The id of the bytes, adding them when new. */
   intern(bytes: Uint8Array, start = 0, end = bytes.length): number {
-    const found = this.find(bytes, start, end);
+    const view = viewOf(bytes);
+    const found = this.findIn(view, start, end);
     if (found !== -1) return found;
     const length = end - start;
     if (this.#used + length > this.#arena.length) {
       const grown = new Uint8Array(Math.max(this.#arena.length * 2, this.#used + length));
       grown.set(this.#arena);
       this.#arena = grown;
+      this.#arenaView = viewOf(grown);
     }
     this.#arena.set(bytes.subarray(start, end), this.#used);
     const id = this.#size++;
-    this.#place(hashBytes(bytes, start, end), this.#used, length, id + 1);
+    this.#place(hashBytes(view, start, end), this.#used, length, id + 1);
     this.#used += length;
     if (this.#size * 2 > this.#mask + 1) this.#rehash();
     return id;
@@ -123,9 +154,17 @@ export class ByteInterner {
  * single cache line; 32 bytes a row at most.
  */
 export class TripleSet {
-  #table: Int32Array = new Int32Array((1 << 12) * 4);
-  #mask = (1 << 12) - 1;
+  #table: Int32Array;
+  #mask: number;
   #size = 0;
+
+  /** `expectedKeys` sizes the table so that this many keys fit without growing it. */
+  constructor(expectedKeys = 2048) {
+    let slots = 16;
+    while (slots < expectedKeys * 2) slots *= 2;
+    this.#table = new Int32Array(slots * 4);
+    this.#mask = slots - 1;
+  }
 
   get size(): number {
     return this.#size;

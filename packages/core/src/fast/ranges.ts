@@ -4,7 +4,7 @@ import { CsvFormatError } from "../errors/index.js";
 import { DEFAULT_MAX_BAD_ROW_SHARE, type FileReport, RowTally, type ScanOptions } from "../validate/index.js";
 import type { CatalogIndex } from "./catalog-index.js";
 import { CompactKpis } from "./compact.js";
-import { TripleSet } from "./interner.js";
+import { addKeys, DuplicateFilter } from "./dedup.js";
 import { FastPathUnsupported, type RangeResult, type StreamsHeader, StreamsScanner } from "./scan.js";
 
 const LF = 10;
@@ -50,7 +50,7 @@ export async function scanStreamsRange(
   let skipping = span.start > 0;
   let scanner: StreamsScanner | undefined;
   const make = () =>
-    new StreamsScanner(index, name, options, new TripleSet(), { header, firstByte, end: span.end });
+    new StreamsScanner(index, name, options, new DuplicateFilter(), { header, firstByte, end: span.end });
   if (span.start > 0 && header === undefined)
     throw new Error("scanStreamsRange: ranges after the first need the header");
   // Drop the bytes of the line that started before the range (up to its line break) before the
@@ -100,7 +100,7 @@ export function mergeRanges(
 ): { report: FileReport; compact: CompactKpis } {
   const tally = new RowTally(name, "streams", options.maxIssues ?? 100);
   const compact = new CompactKpis(index);
-  const seen = new TripleSet();
+  const seen = new DuplicateFilter();
   const seenFractions = new Set<string>();
   let lines = 0;
   for (const range of ranges) {
@@ -125,14 +125,7 @@ export function mergeRanges(
     lines += range.lines;
     compact.merge(range.compact);
     // Keys already seen in an earlier range: this range counted a duplicate as a listen.
-    const table = range.seen;
-    for (let at = 0; at < table.length; at += 4) {
-      const trackPlusOne = table[at + 1]!;
-      if (trackPlusOne === 0) continue;
-      const second = table[at + 3]! * 4294967296 + (table[at + 2]! >>> 0);
-      if (!seen.add(table[at]!, trackPlusOne - 1, second))
-        takeBack(Math.floor(second / 86400), trackPlusOne - 1);
-    }
+    addKeys(seen, range.seen, (_user, track, second) => takeBack(Math.floor(second / 86400), track));
     for (const key of range.seenFractions) {
       if (seenFractions.has(key)) {
         const [, track, instant] = key.split(":");

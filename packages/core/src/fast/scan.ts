@@ -14,7 +14,8 @@ import {
 import { isBlankBytes } from "./bytes.js";
 import type { CatalogIndex } from "./catalog-index.js";
 import { CompactKpis } from "./compact.js";
-import { TripleSet } from "./interner.js";
+import { DuplicateFilter } from "./dedup.js";
+import { viewOf } from "./interner.js";
 
 /**
  * The fast row source met something it leaves to the general reader (quotes, a header
@@ -50,9 +51,11 @@ export class StreamsScanner {
   readonly #index: CatalogIndex;
   readonly #maxShare: number;
   readonly #maxLine: number;
-  readonly #seen: TripleSet;
+  readonly #seen: DuplicateFilter;
   readonly #seenFractions = new Set<string>();
   #tail: Uint8Array | undefined;
+  /** A view of the bytes now being split into lines, for the id lookups. */
+  #view: DataView = new DataView(new ArrayBuffer(0));
   /** Whether the bytes now being split into lines hold a CR at all. */
   #crs = false;
   // Byte-range scanning: the absolute offset of the next byte fed, where the range ends (lines
@@ -84,7 +87,7 @@ export class StreamsScanner {
     index: CatalogIndex,
     name: string,
     options: ScanOptions = {},
-    seen: TripleSet = new TripleSet(),
+    seen: DuplicateFilter = new DuplicateFilter(),
     range?: ScanRange,
   ) {
     this.#index = index;
@@ -132,10 +135,12 @@ export class StreamsScanner {
       const line = concatBytes(this.#tail, chunk.subarray(0, nl));
       this.#tail = undefined;
       this.#crs = line.indexOf(CR) !== -1;
+      this.#view = viewOf(line);
       this.#onLine(line, 0, line.length);
       from = nl + 1;
     }
     this.#crs = crs;
+    this.#view = viewOf(chunk);
     for (;;) {
       if (base + from >= this.#end) {
         this.#done = true;
@@ -164,13 +169,14 @@ export class StreamsScanner {
       const tail = this.#tail;
       this.#tail = undefined;
       this.#crs = tail.indexOf(CR) !== -1;
+      this.#view = viewOf(tail);
       this.#onLine(tail, 0, tail.length, true);
     }
     return {
       report: this.#tally.report(),
       lines: this.#line,
       compact: this.compact,
-      seen: this.#seen.table,
+      seen: this.#seen.keys(),
       seenFractions: [...this.#seenFractions],
     };
   }
@@ -182,6 +188,7 @@ export class StreamsScanner {
       const tail = this.#tail;
       this.#tail = undefined;
       this.#crs = tail.indexOf(CR) !== -1;
+      this.#view = viewOf(tail);
       this.#onLine(tail, 0, tail.length, true);
     }
     if (!this.#sawHeader || this.#tally.rowsRead === 0) throw new FastPathUnsupported("no data rows");
@@ -320,12 +327,12 @@ export class StreamsScanner {
       fraction = dot === -1 ? undefined : parsed.instant;
     }
 
-    const track = this.#index.tracks.find(buf, this.#ts, this.#te);
+    const track = this.#index.tracks.findIn(this.#view, this.#ts, this.#te);
     if (track === -1) {
       this.#problem(row, "track_id", unknownTrack(decoder.decode(buf.subarray(this.#ts, this.#te))));
       return;
     }
-    const user = this.#index.users.find(buf, this.#us, this.#ue);
+    const user = this.#index.users.findIn(this.#view, this.#us, this.#ue);
     if (user === -1) {
       this.#problem(row, "user_id", UNKNOWN_USER);
       return;
@@ -390,9 +397,9 @@ export async function scanStreamsFast(
   index: CatalogIndex,
   options: ScanOptions = {},
 ): Promise<{ report: FileReport; compact: CompactKpis }> {
-  // One duplicate set per thread, reused from file to file: growing it is a good part of the
-  // cost of a large file, and the next file is usually as large.
-  const seen = spareSets.pop() ?? new TripleSet();
+  // One duplicate filter per thread, reused from file to file: growing its memory is a good part
+  // of the cost of a large file, and the next file is usually as large.
+  const seen = spareSets.pop() ?? new DuplicateFilter();
   seen.clear();
   const scanner = new StreamsScanner(index, name, options, seen);
   try {
@@ -410,7 +417,7 @@ export async function scanStreamsFast(
 }
 
 /** Duplicate sets of finished scans, for the next scan in this thread. */
-const spareSets: TripleSet[] = [];
+const spareSets: DuplicateFilter[] = [];
 
 /** Where the three columns a streams file needs are, and how many fields a row has. */
 export interface StreamsHeader {
@@ -462,7 +469,7 @@ export interface RangeResult {
   /** Physical lines read (to number the next range's lines). */
   readonly lines: number;
   readonly compact: CompactKpis;
-  /** The range's duplicate-set table ({@link TripleSet.table}). */
+  /** Every distinct key of the range ({@link DuplicateFilter.keys}). */
   readonly seen: Int32Array;
   /** Duplicate keys of rows with a fraction of a second: `user:track:instant`. */
   readonly seenFractions: readonly string[];
