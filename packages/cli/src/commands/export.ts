@@ -17,7 +17,7 @@ const spec: FlagSpec = { ...targetFlags, out: "string" };
 /** `musicpipe export`: returns the exit status. */
 export async function exportCommand(argv: readonly string[], io: CliIo): Promise<number> {
   const flags = parseFlags(argv, spec);
-  const { ctx } = openTarget(flags);
+  const { ctx } = await openTarget(flags);
   const kpis: {
     genreStats: KpiSet["genreStats"];
     topSongs: KpiSet["topSongs"];

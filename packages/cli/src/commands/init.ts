@@ -1,6 +1,6 @@
 import { type FlagSpec, parseFlags, UsageError } from "../args.js";
 import type { CliIo } from "../io.js";
-import { initAws, targetFlags, targetUsage } from "../target.js";
+import { targetFlags, targetUsage } from "../target.js";
 
 export const initUsage = `Usage: musicpipe init --target aws --bucket B
 
@@ -17,6 +17,7 @@ export async function initCommand(argv: readonly string[], io: CliIo): Promise<n
   if (flags.strings.get("target") !== "aws") {
     throw new UsageError("init is for --target aws (a local --root needs no setup)");
   }
+  const { initAws } = await import("../aws-target.js");
   const { created, existing } = await initAws(flags);
   io.stdout(
     `Bucket ${flags.strings.get("bucket")} is reachable.\n` +

@@ -35,7 +35,7 @@ const spec: FlagSpec = {
 /** `musicpipe run`: returns the exit status. */
 export async function runCommand(argv: readonly string[], io: CliIo): Promise<number> {
   const flags = parseFlags(argv, spec);
-  const target = openTarget(flags, {
+  const target = await openTarget(flags, {
     validation: {
       maxBadRowShare: boundedNumber(flags, "max-bad-row-share", 0.1, 0, 1),
       maxRowBytes: wholeNumber(flags, "max-row-bytes", 1024 * 1024, 1),

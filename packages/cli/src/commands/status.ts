@@ -16,7 +16,7 @@ const spec: FlagSpec = { ...targetFlags, json: "boolean" };
 /** `musicpipe status`: returns the exit status. */
 export async function statusCommand(argv: readonly string[], io: CliIo): Promise<number> {
   const flags = parseFlags(argv, spec);
-  const { ctx } = openTarget(flags);
+  const { ctx } = await openTarget(flags);
   const records: FileRecord[] = [];
   for await (const record of ctx.files.list()) records.push(record);
   if (flags.booleans.has("json")) {

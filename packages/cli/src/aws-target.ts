@@ -1,0 +1,76 @@
+// The AWS target of the CLI, in a module of its own: loaded (with the AWS SDK) only when a
+// command is given `--target aws`.
+import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
+import { HeadBucketCommand, S3Client } from "@aws-sdk/client-s3";
+import { createDynamoDbTables, ensureTables, type TableNames } from "@musicpipe/aws/dynamodb";
+import { createS3ObjectStore } from "@musicpipe/aws/s3";
+import { createPipelineContext, type PipelineConfig } from "@musicpipe/core";
+import { type ParsedFlags, UsageError } from "./args.js";
+import type { Target } from "./target.js";
+
+function tableNames(flags: ParsedFlags): Partial<TableNames> {
+  const names: Record<string, string> = {};
+  const map = {
+    "kpis-table": "kpis",
+    "top-songs-table": "topSongs",
+    "top-genres-table": "topGenres",
+    "files-table": "files",
+    "partials-table": "partials",
+  };
+  for (const [flag, name] of Object.entries(map)) {
+    const value = flags.strings.get(flag);
+    if (value !== undefined) names[name] = value;
+  }
+  return names;
+}
+
+/** The S3 and DynamoDB clients of the AWS target, from the SDK's standard configuration. */
+export function awsClients(flags: ParsedFlags): { s3: S3Client; dynamodb: DynamoDBClient } {
+  const forcePathStyle =
+    flags.booleans.has("force-path-style") || process.env.MUSICPIPE_S3_FORCE_PATH_STYLE === "1";
+  return { s3: new S3Client(forcePathStyle ? { forcePathStyle } : {}), dynamodb: new DynamoDBClient({}) };
+}
+
+/** Opens `--target aws --bucket B` (the caller has checked `--target`). */
+export function openAwsTarget(flags: ParsedFlags, config: Partial<PipelineConfig> = {}): Target {
+  if (flags.strings.has("root")) throw new UsageError("--root and --target aws exclude each other");
+  const bucket = flags.strings.get("bucket");
+  if (bucket === undefined) throw new UsageError("--target aws needs --bucket B");
+  const clients = awsClients(flags);
+  const prefix = flags.strings.get("prefix");
+  const objects = createS3ObjectStore({
+    bucket,
+    client: clients.s3,
+    ...(prefix === undefined ? {} : { prefix }),
+  });
+  const tables = createDynamoDbTables({
+    client: clients.dynamodb,
+    tableNames: tableNames(flags),
+    partialObjects: objects,
+  });
+  const ctx = createPipelineContext({
+    objects,
+    kpis: tables.kpis,
+    files: tables.files,
+    partials: tables.partials,
+    ...config,
+  });
+  return {
+    ctx,
+    exclusive: (work) => work(),
+    check: async () => {
+      await clients.s3.send(new HeadBucketCommand({ Bucket: bucket })).catch((err: unknown) => {
+        throw new UsageError(
+          `cannot reach bucket '${bucket}': ${err instanceof Error ? err.message || err.name : String(err)}`,
+        );
+      });
+    },
+  };
+}
+
+/** `init` for AWS: creates the tables if missing and checks the bucket. */
+export async function initAws(flags: ParsedFlags): Promise<{ created: string[]; existing: string[] }> {
+  const target = openAwsTarget(flags);
+  await target.check();
+  return ensureTables({ client: awsClients(flags).dynamodb, tableNames: tableNames(flags) });
+}
