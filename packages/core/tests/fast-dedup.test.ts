@@ -73,7 +73,7 @@ describe("ByteInterner", () => {
         fc.nat({ max: 7 }),
         (keys, probes, offset) => {
           const interner = new ByteInterner();
-          keys.forEach((key, i) => expect(interner.intern(key)).toBe(i));
+          for (const [i, key] of keys.entries()) expect(interner.intern(key)).toBe(i);
           const known = new Map(keys.map((k, i) => [Buffer.from(k).toString("hex"), i]));
           for (const probe of [...keys, ...probes]) {
             // The key at an arbitrary offset of a larger buffer, as a row's field lies.
