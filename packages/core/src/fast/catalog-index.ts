@@ -17,8 +17,8 @@ const encoder = new TextEncoder();
  * and users are looked up by the bytes of a row's field, genres are indexes.
  */
 export class CatalogIndex {
-  readonly tracks = new ByteInterner();
-  readonly users = new ByteInterner();
+  readonly tracks: ByteInterner;
+  readonly users: ByteInterner;
   readonly trackIds: string[] = [];
   readonly trackNames: string[] = [];
   readonly trackArtists: (string | undefined)[] = [];
@@ -68,8 +68,16 @@ export class CatalogIndex {
     const genreIndex = new Map<string, number>();
     this.trackGenre = new Int32Array(catalog.trackCount);
     this.trackDuration = new Float64Array(catalog.trackCount);
+    // Ids are encoded into one scratch buffer (a UTF-8 id takes at most 3 bytes a UTF-16 unit).
+    let scratch = new Uint8Array(256);
+    const bytesOf = (id: string): Uint8Array => {
+      if (id.length * 3 > scratch.length) scratch = new Uint8Array(id.length * 3);
+      return scratch.subarray(0, encoder.encodeInto(id, scratch).written);
+    };
+    this.tracks = new ByteInterner(catalog.trackCount, catalog.trackCount * 24);
+    this.users = new ByteInterner(catalog.userCount, catalog.userCount * 12);
     for (const track of catalog.tracks()) {
-      const id = this.tracks.intern(encoder.encode(track.trackId));
+      const id = this.tracks.intern(bytesOf(track.trackId));
       this.trackIds[id] = track.trackId;
       this.trackNames[id] = track.name;
       this.trackArtists[id] = track.artists;
@@ -82,7 +90,7 @@ export class CatalogIndex {
       this.trackGenre[id] = g;
       this.trackDuration[id] = track.durationMs;
     }
-    for (const user of catalog.users()) this.userIds[this.users.intern(encoder.encode(user))] = user;
+    for (const user of catalog.users()) this.userIds[this.users.intern(bytesOf(user))] = user;
     this.genreOrder = Int32Array.from(
       this.genres.map((_, i) => i).sort((a, b) => compareCodePoints(this.genres[a]!, this.genres[b]!)),
     );

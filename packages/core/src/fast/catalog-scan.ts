@@ -199,6 +199,19 @@ export async function scanCatalogFast(
   const seen = new Set<string>();
   let firstRecord = true;
   const drop = tally.drop.bind(tally);
+  const problem = (row: number, line: number, column: string, p: FieldProblem) =>
+    drop(p.code, row, line, `${column} ${p.message}`, column);
+  /** `true` for the first valid row of an id; a later one is a duplicate row. */
+  const keep = (id: string): boolean => {
+    const before = seen.size;
+    seen.add(id);
+    if (seen.size === before) {
+      tally.duplicateRows++;
+      return false;
+    }
+    tally.rowsKept++;
+    return true;
+  };
   const reader = new RecordReader(
     (names) => {
       if (firstRecord && names[0]?.charCodeAt(0) === 0xfeff) names[0] = names[0].slice(1);
@@ -221,37 +234,20 @@ export async function scanCatalogFast(
       if (fields !== width)
         return drop("column_count", row, line, `has ${fields} fields, the header has ${width}`);
       // The checks of the built-in schema, in its column order, with its codes and messages.
-      const problem = (column: string, p: FieldProblem) =>
-        drop(p.code, row, line, `${column} ${p.message}`, column);
-      const keep = (id: string, add: () => void) => {
-        if (seen.has(id)) {
-          tally.duplicateRows++;
-          return;
-        }
-        seen.add(id);
-        add();
-        tally.rowsKept++;
-      };
-      if (kind === "users") {
-        const id = values[0]!;
-        const empty = keyProblem(id);
-        if (empty !== undefined) return problem("user_id", empty);
-        return keep(id, () => users.push(id));
-      }
-      const [id, name, genre, duration, artists] = values as [
-        string,
-        string,
-        string,
-        string,
-        string | undefined,
-      ];
+      const id = values[0]!;
       const empty = keyProblem(id);
-      if (empty !== undefined) return problem("track_id", empty);
+      if (empty !== undefined) return problem(row, line, kind === "users" ? "user_id" : "track_id", empty);
+      if (kind === "users") {
+        if (!keep(id)) return;
+        users.push(id);
+        return;
+      }
+      const genre = values[2]!;
       const badGenre = genreProblem(genre);
-      if (badGenre !== undefined) return problem("track_genre", badGenre);
-      const durationMs = readDurationMs(duration);
-      if (typeof durationMs !== "number") return problem("duration_ms", durationMs);
-      keep(id, () => tracks.push({ trackId: id, name, genre, durationMs, artists }));
+      if (badGenre !== undefined) return problem(row, line, "track_genre", badGenre);
+      const durationMs = readDurationMs(values[3]!);
+      if (typeof durationMs !== "number") return problem(row, line, "duration_ms", durationMs);
+      if (keep(id)) tracks.push({ trackId: id, name: values[1]!, genre, durationMs, artists: values[4] });
     },
     Math.floor((options.maxRowBytes ?? DEFAULT_MAX_ROW_BYTES) / 2),
   );

@@ -65,12 +65,14 @@ export class CompactKpis {
   readonly #index: CatalogIndex;
   readonly #days = new Map<number, DayCell>();
   readonly #words: number;
+  readonly #trackGenre: Int32Array;
   #lastDay = Number.NaN;
   #lastCell: DayCell | undefined;
 
   constructor(index: CatalogIndex) {
     this.#index = index;
     this.#words = (index.userCount + 31) >>> 5;
+    this.#trackGenre = index.trackGenre;
   }
 
   get index(): CatalogIndex {
@@ -82,7 +84,8 @@ export class CompactKpis {
     if (cell === undefined) {
       cell = {
         counts: new Int32Array(this.#index.trackCount),
-        listeners: new Array(this.#index.genres.length),
+        // Filled, not holey: the hot loop's loads stay on a packed array.
+        listeners: new Array(this.#index.genres.length).fill(undefined),
       };
       this.#days.set(day, cell);
     }
@@ -95,7 +98,7 @@ export class CompactKpis {
   add(day: number, track: number, user: number): void {
     const cell = day === this.#lastDay ? this.#lastCell! : this.#cell(day);
     cell.counts[track]!++;
-    const g = this.#index.trackGenre[track]!;
+    const g = this.#trackGenre[track]!;
     let bitmap = cell.listeners[g];
     if (bitmap === undefined) {
       bitmap = new Uint32Array(this.#words);

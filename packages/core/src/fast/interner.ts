@@ -40,12 +40,22 @@ const SLOT = 4;
  * position and id together, so a lookup touches one slot and the key's bytes.
  */
 export class ByteInterner {
-  #arena: Uint8Array = new Uint8Array(1 << 16);
-  #arenaView: DataView = viewOf(this.#arena);
+  #arena: Uint8Array;
+  #arenaView: DataView;
   #used = 0;
-  #table: Int32Array = new Int32Array(2048 * SLOT);
-  #mask = 2047;
+  #table: Int32Array;
+  #mask: number;
   #size = 0;
+
+  /** Sized for `expectedKeys` keys of `expectedBytes` bytes in all (both grow as needed). */
+  constructor(expectedKeys = 1024, expectedBytes = 1 << 16) {
+    let slots = 2048;
+    while (slots < expectedKeys * 2) slots *= 2;
+    this.#table = new Int32Array(slots * SLOT);
+    this.#mask = slots - 1;
+    this.#arena = new Uint8Array(Math.max(16, expectedBytes));
+    this.#arenaView = viewOf(this.#arena);
+  }
 
   get size(): number {
     return this.#size;

@@ -141,20 +141,93 @@ export class StreamsScanner {
     }
     this.#crs = crs;
     this.#view = viewOf(chunk);
-    for (;;) {
-      if (base + from >= this.#end) {
-        this.#done = true;
-        return;
-      }
-      const nl = chunk.indexOf(LF, from);
-      if (nl === -1) break;
-      this.#onLine(chunk, from, nl);
-      from = nl + 1;
+    from = this.#lines(chunk, from, base);
+    if (from === -1) {
+      this.#done = true;
+      return;
     }
     if (from < chunk.length) {
       if (chunk.length - from > this.#maxLine) throw new FastPathUnsupported("a very long row");
       this.#tail = chunk.slice(from);
       this.#tailStart = base + from;
+    }
+  }
+
+  /**
+   * Reads the complete lines of `chunk` from `from` on (`base`: the chunk's offset in the
+   * input); returns where its unread bytes start, or -1 once a range scan has passed its end.
+   * The common row (no CR in the chunk, the header's field count, user and track ids starting
+   * with a visible ASCII character, a listen time of the fast form, both ids known) is counted
+   * here with locals; every other line goes through {@link #onLine}, which handles it in full.
+   * A row leaves this lane before anything is counted, so nothing is counted twice.
+   */
+  #lines(chunk: Uint8Array, from: number, base: number): number {
+    const end = this.#end;
+    const lane = !this.#crs && this.#sawHeader;
+    const u = this.#userCol;
+    const t = this.#trackCol;
+    const l = this.#timeCol;
+    const width = this.#width;
+    const maxLine = this.#maxLine;
+    const view = this.#view;
+    const tracks = this.#index.tracks;
+    const users = this.#index.users;
+    const seen = this.#seen;
+    const compact = this.compact;
+    const tally = this.#tally;
+    for (;;) {
+      if (base + from >= end) return -1;
+      const nl = chunk.indexOf(LF, from);
+      if (nl === -1) return from;
+      if (lane && nl > from && nl - from <= maxLine) {
+        let field = 0;
+        let fieldStart = from;
+        let us = 0;
+        let ue = 0;
+        let ts = 0;
+        let te = 0;
+        let ls = 0;
+        let le = 0;
+        for (let i = from; i <= nl; i++) {
+          if (i === nl || chunk[i] === COMMA) {
+            if (field === u) {
+              us = fieldStart;
+              ue = i;
+            } else if (field === t) {
+              ts = fieldStart;
+              te = i;
+            } else if (field === l) {
+              ls = fieldStart;
+              le = i;
+            }
+            field++;
+            fieldStart = i + 1;
+          }
+        }
+        if (field === width && ue > us && te > ts) {
+          const ub = chunk[us]!;
+          const tb = chunk[ts]!;
+          if (ub > 32 && ub < 127 && tb > 32 && tb < 127) {
+            const second = this.#fastTime(chunk, ls, le);
+            if (second >= 0) {
+              const track = tracks.findIn(view, ts, te);
+              const user = track === -1 ? -1 : users.findIn(view, us, ue);
+              if (user !== -1) {
+                this.#line++;
+                tally.rowsRead++;
+                if (seen.add(user, track, second)) {
+                  compact.add(this.#lastDay, track, user);
+                  tally.rowsKept++;
+                } else tally.duplicateRows++;
+                from = nl + 1;
+                continue;
+              }
+            }
+          }
+        }
+      }
+      this.#onLine(chunk, from, nl);
+      from = nl + 1;
     }
   }
 
