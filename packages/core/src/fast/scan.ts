@@ -119,8 +119,10 @@ export class StreamsScanner {
         : new Uint8Array(input.buffer, input.byteOffset, input.byteLength);
     // Whole-chunk checks (native and fast) spare the per-byte loop two tests: a quote anywhere
     // hands the file to the general reader; CRs are only looked for in chunks that have one.
-    if (chunk.indexOf(QUOTE) !== -1) throw new FastPathUnsupported("quoted fields");
-    const crs = chunk.indexOf(CR) !== -1;
+    // Buffer's indexOf (memchr), not the typed array's element-by-element one.
+    const bytes = Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
+    if (bytes.indexOf(QUOTE) !== -1) throw new FastPathUnsupported("quoted fields");
+    const crs = bytes.indexOf(CR) !== -1;
     if (this.#done) return;
     const base = this.#pos;
     this.#pos += chunk.length;
@@ -175,11 +177,12 @@ export class StreamsScanner {
     const seen = this.#seen;
     const compact = this.compact;
     const tally = this.#tally;
+    const n = chunk.length;
     for (;;) {
       if (base + from >= end) return -1;
-      const nl = chunk.indexOf(LF, from);
-      if (nl === -1) return from;
-      if (lane && nl > from && nl - from <= maxLine) {
+      let nl: number;
+      if (lane) {
+        // One pass finds the line's end and its fields.
         let field = 0;
         let fieldStart = from;
         let us = 0;
@@ -188,8 +191,10 @@ export class StreamsScanner {
         let te = 0;
         let ls = 0;
         let le = 0;
-        for (let i = from; i <= nl; i++) {
-          if (i === nl || chunk[i] === COMMA) {
+        let i = from;
+        for (; i < n; i++) {
+          const b = chunk[i]!;
+          if (b === COMMA) {
             if (field === u) {
               us = fieldStart;
               ue = i;
@@ -202,9 +207,22 @@ export class StreamsScanner {
             }
             field++;
             fieldStart = i + 1;
-          }
+          } else if (b === LF) break;
         }
-        if (field === width && ue > us && te > ts) {
+        if (i === n) return from;
+        nl = i;
+        if (field === u) {
+          us = fieldStart;
+          ue = nl;
+        } else if (field === t) {
+          ts = fieldStart;
+          te = nl;
+        } else if (field === l) {
+          ls = fieldStart;
+          le = nl;
+        }
+        field++;
+        if (field === width && nl - from <= maxLine && ue > us && te > ts) {
           const ub = chunk[us]!;
           const tb = chunk[ts]!;
           if (ub > 32 && ub < 127 && tb > 32 && tb < 127) {
@@ -225,6 +243,9 @@ export class StreamsScanner {
             }
           }
         }
+      } else {
+        nl = chunk.indexOf(LF, from);
+        if (nl === -1) return from;
       }
       this.#onLine(chunk, from, nl);
       from = nl + 1;
