@@ -30,18 +30,28 @@ export interface SharedInterner {
   readonly size: number;
 }
 
-// Slot layout of ByteInterner's table: [hash, arena start, length, id + 1] (0 in the last: empty).
-const SLOT = 4;
+// Slot layout of ByteInterner's table, eight int32 (32 bytes, half a cache line):
+// [tag, id + 1 (0: empty), k0, k1, k2, k3, k4, k5]. The tag is the key's hash with its low
+// byte replaced by the key's length (255 for 255 bytes and more). A key of up to 24 bytes is
+// kept in k0..k5, four bytes a word (little-endian); when its length is not a multiple of four,
+// the last word holds the key's last four bytes (overlapping the word before), and a key of
+// fewer than four bytes is one zero-padded word. So a lookup reads one slot and nothing else.
+// A longer key is compared with its bytes in the arena: k0 is its start there, k1 its length.
+const SLOT = 8;
+const INLINE = 24;
 
 /**
  * Interns byte strings (UTF-8 ids) to dense integers 0, 1, 2, ... without creating JavaScript
- * strings: an open-addressing hash table over an arena of the key bytes. Lookups take a byte
- * range of any buffer, so a row's field is looked up where it lies. Each slot holds the hash,
- * position and id together, so a lookup touches one slot and the key's bytes.
+ * strings: an open-addressing hash table whose 32-byte slots hold the hash, the id and (for
+ * keys of up to 24 bytes) the key itself, so a lookup costs one memory access at most; every
+ * key's bytes are also kept in an arena, in id order. Lookups take a byte range of any buffer,
+ * so a row's field is looked up where it lies.
  */
 export class ByteInterner {
   #arena: Uint8Array;
   #arenaView: DataView;
+  /** Where each id's bytes start in the arena (grown as ids are added). */
+  #starts: Int32Array;
   #used = 0;
   #table: Int32Array;
   #mask: number;
@@ -55,6 +65,7 @@ export class ByteInterner {
     this.#mask = slots - 1;
     this.#arena = new Uint8Array(Math.max(16, expectedBytes));
     this.#arenaView = viewOf(this.#arena);
+    this.#starts = new Int32Array(Math.max(16, expectedKeys));
   }
 
   get size(): number {
@@ -80,7 +91,7 @@ export class ByteInterner {
 
   /** An interner over shared memory from {@link toShared}: for lookups (`find`) only. */
   static fromShared(shared: SharedInterner): ByteInterner {
-    const interner = new ByteInterner();
+    const interner = new ByteInterner(0, 0);
     interner.#arena = shared.arena;
     interner.#arenaView = viewOf(shared.arena);
     interner.#used = shared.arena.length;
@@ -102,20 +113,37 @@ export class ByteInterner {
   findIn(view: DataView, start: number, end: number): number {
     const hash = hashBytes(view, start, end);
     const length = end - start;
+    const tag = (hash & ~0xff) | (length < 255 ? length : 255);
     const table = this.#table;
-    const arena = this.#arenaView;
-    for (let slot = hash & this.#mask; ; slot = (slot + 1) & this.#mask) {
+    const mask = this.#mask;
+    for (let slot = hash & mask; ; slot = (slot + 1) & mask) {
       const at = slot * SLOT;
-      const id = table[at + 3]!;
+      const id = table[at + 1]!;
       if (id === 0) return -1;
-      if (table[at] !== hash || table[at + 2] !== length) continue;
-      const from = table[at + 1]!;
-      let i = 0;
-      while (i + 4 <= length && arena.getInt32(from + i, true) === view.getInt32(start + i, true)) i += 4;
-      if (i + 4 <= length) continue;
-      while (i < length && arena.getUint8(from + i) === view.getUint8(start + i)) i++;
-      if (i === length) return id - 1;
+      if (table[at] !== tag) continue;
+      if (length > INLINE) {
+        if (table[at + 3] === length && this.#sameAsArena(view, start, length, table[at + 2]!)) return id - 1;
+        continue;
+      }
+      if (length < 4) {
+        if (table[at + 2] === shortWord(view, start, length)) return id - 1;
+        continue;
+      }
+      const full = length >>> 2;
+      let w = 0;
+      while (w < full && table[at + 2 + w] === view.getInt32(start + w * 4, true)) w++;
+      if (w < full) continue;
+      if ((length & 3) === 0 || table[at + 2 + full] === view.getInt32(end - 4, true)) return id - 1;
     }
+  }
+
+  #sameAsArena(view: DataView, start: number, length: number, from: number): boolean {
+    const arena = this.#arenaView;
+    let i = 0;
+    while (i + 4 <= length && arena.getInt32(from + i, true) === view.getInt32(start + i, true)) i += 4;
+    if (i + 4 <= length) return false;
+    while (i < length && arena.getUint8(from + i) === view.getUint8(start + i)) i++;
+    return i === length;
   }
 
   /** The id of the bytes, adding them when new. */
@@ -130,32 +158,57 @@ export class ByteInterner {
       this.#arena = grown;
       this.#arenaView = viewOf(grown);
     }
+    if (this.#size === this.#starts.length) {
+      const grown = new Int32Array(this.#starts.length * 2);
+      grown.set(this.#starts);
+      this.#starts = grown;
+    }
     this.#arena.set(bytes.subarray(start, end), this.#used);
     const id = this.#size++;
-    this.#place(hashBytes(view, start, end), this.#used, length, id + 1);
+    this.#starts[id] = this.#used;
     this.#used += length;
     if (this.#size * 2 > this.#mask + 1) this.#rehash();
+    else this.#place(id);
     return id;
   }
 
-  #place(hash: number, from: number, length: number, idPlusOne: number): void {
+  /** Puts id `id` (its bytes in the arena) into a free slot of the table. */
+  #place(id: number): void {
+    const from = this.#starts[id]!;
+    const length = (id + 1 < this.#size ? this.#starts[id + 1]! : this.#used) - from;
+    const arena = this.#arenaView;
+    const hash = hashBytes(arena, from, from + length);
+    const table = this.#table;
     let slot = hash & this.#mask;
-    while (this.#table[slot * SLOT + 3] !== 0) slot = (slot + 1) & this.#mask;
+    while (table[slot * SLOT + 1] !== 0) slot = (slot + 1) & this.#mask;
     const at = slot * SLOT;
-    this.#table[at] = hash;
-    this.#table[at + 1] = from;
-    this.#table[at + 2] = length;
-    this.#table[at + 3] = idPlusOne;
-  }
-
-  #rehash(): void {
-    const old = this.#table;
-    this.#table = new Int32Array(old.length * 2);
-    this.#mask = (old.length / SLOT) * 2 - 1;
-    for (let at = 0; at < old.length; at += SLOT) {
-      if (old[at + 3] !== 0) this.#place(old[at]!, old[at + 1]!, old[at + 2]!, old[at + 3]!);
+    table[at] = (hash & ~0xff) | (length < 255 ? length : 255);
+    table[at + 1] = id + 1;
+    if (length > INLINE) {
+      table[at + 2] = from;
+      table[at + 3] = length;
+    } else if (length < 4) {
+      table[at + 2] = shortWord(arena, from, length);
+    } else {
+      const full = length >>> 2;
+      for (let w = 0; w < full; w++) table[at + 2 + w] = arena.getInt32(from + w * 4, true);
+      if ((length & 3) !== 0) table[at + 2 + full] = arena.getInt32(from + length - 4, true);
     }
   }
+
+  /** Doubles the table and puts every id back. */
+  #rehash(): void {
+    this.#table = new Int32Array(this.#table.length * 2);
+    this.#mask = this.#table.length / SLOT - 1;
+    for (let id = 0; id < this.#size; id++) this.#place(id);
+  }
+}
+
+/** The bytes of a key shorter than four bytes as one little-endian word. */
+function shortWord(view: DataView, start: number, length: number): number {
+  let word = 0;
+  for (let i = length - 1; i >= 0; i--) word = (word << 8) | view.getUint8(start + i);
+  return word;
 }
 
 /**
