@@ -28,17 +28,20 @@ export interface SharedInterner {
   readonly table: Int32Array;
   readonly mask: number;
   readonly size: number;
+  /** Int32 per slot: 4 or 8. */
+  readonly slotInts: number;
 }
 
-// Slot layout of ByteInterner's table, eight int32 (32 bytes, half a cache line):
-// [tag, id + 1 (0: empty), k0, k1, k2, k3, k4, k5]. The tag is the key's hash with its low
-// byte replaced by the key's length (255 for 255 bytes and more). A key of up to 24 bytes is
-// kept in k0..k5, four bytes a word (little-endian); when its length is not a multiple of four,
-// the last word holds the key's last four bytes (overlapping the word before), and a key of
-// fewer than four bytes is one zero-padded word. So a lookup reads one slot and nothing else.
-// A longer key is compared with its bytes in the arena: k0 is its start there, k1 its length.
-const SLOT = 8;
-const INLINE = 24;
+// Slot layout of ByteInterner's table: four int32 (16 bytes) while every key has at most 8
+// bytes, eight (32 bytes, half a cache line) after that: [tag, id + 1 (0: empty), k0, k1, ...].
+// The tag is the key's hash with its low byte replaced by the key's length (255 for 255 bytes
+// and more). A key of up to 8 (or 24) bytes is kept in k0, k1, ..., four bytes a word
+// (little-endian); when its length is not a multiple of four, the last word holds the key's
+// last four bytes (overlapping the word before), and a key of fewer than four bytes is one
+// zero-padded word. So a lookup reads one slot and nothing else. A longer key is compared with
+// its bytes in the arena: k0 is its start there, k1 its length.
+const NARROW = { ints: 4, inline: 8 } as const;
+const WIDE = { ints: 8, inline: 24 } as const;
 
 /**
  * Interns byte strings (UTF-8 ids) to dense integers 0, 1, 2, ... without creating JavaScript
@@ -56,12 +59,15 @@ export class ByteInterner {
   #table: Int32Array;
   #mask: number;
   #size = 0;
+  /** Int32 per slot, and the longest key kept in a slot. */
+  #slotInts: number = NARROW.ints;
+  #inline: number = NARROW.inline;
 
   /** Sized for `expectedKeys` keys of `expectedBytes` bytes in all (both grow as needed). */
   constructor(expectedKeys = 1024, expectedBytes = 1 << 16) {
     let slots = 2048;
     while (slots < expectedKeys * 2) slots *= 2;
-    this.#table = new Int32Array(slots * SLOT);
+    this.#table = new Int32Array(slots * NARROW.ints);
     this.#mask = slots - 1;
     this.#arena = new Uint8Array(Math.max(16, expectedBytes));
     this.#arenaView = viewOf(this.#arena);
@@ -86,6 +92,7 @@ export class ByteInterner {
       table: share(this.#table, this.#table.length),
       mask: this.#mask,
       size: this.#size,
+      slotInts: this.#slotInts,
     };
   }
 
@@ -98,6 +105,8 @@ export class ByteInterner {
     interner.#table = shared.table;
     interner.#mask = shared.mask;
     interner.#size = shared.size;
+    interner.#slotInts = shared.slotInts;
+    interner.#inline = shared.slotInts === WIDE.ints ? WIDE.inline : NARROW.inline;
     return interner;
   }
 
@@ -116,12 +125,14 @@ export class ByteInterner {
     const tag = (hash & ~0xff) | (length < 255 ? length : 255);
     const table = this.#table;
     const mask = this.#mask;
+    const ints = this.#slotInts;
+    const inline = this.#inline;
     for (let slot = hash & mask; ; slot = (slot + 1) & mask) {
-      const at = slot * SLOT;
+      const at = slot * ints;
       const id = table[at + 1]!;
       if (id === 0) return -1;
       if (table[at] !== tag) continue;
-      if (length > INLINE) {
+      if (length > inline) {
         if (table[at + 3] === length && this.#sameAsArena(view, start, length, table[at + 2]!)) return id - 1;
         continue;
       }
@@ -167,7 +178,12 @@ export class ByteInterner {
     const id = this.#size++;
     this.#starts[id] = this.#used;
     this.#used += length;
-    if (this.#size * 2 > this.#mask + 1) this.#rehash();
+    if (length > this.#inline && this.#slotInts === NARROW.ints) {
+      // The first key too long for a narrow slot: wide slots from now on.
+      this.#slotInts = WIDE.ints;
+      this.#inline = WIDE.inline;
+      this.#rehash(1);
+    } else if (this.#size * 2 > this.#mask + 1) this.#rehash(2);
     else this.#place(id);
     return id;
   }
@@ -179,12 +195,13 @@ export class ByteInterner {
     const arena = this.#arenaView;
     const hash = hashBytes(arena, from, from + length);
     const table = this.#table;
+    const ints = this.#slotInts;
     let slot = hash & this.#mask;
-    while (table[slot * SLOT + 1] !== 0) slot = (slot + 1) & this.#mask;
-    const at = slot * SLOT;
+    while (table[slot * ints + 1] !== 0) slot = (slot + 1) & this.#mask;
+    const at = slot * ints;
     table[at] = (hash & ~0xff) | (length < 255 ? length : 255);
     table[at + 1] = id + 1;
-    if (length > INLINE) {
+    if (length > this.#inline) {
       table[at + 2] = from;
       table[at + 3] = length;
     } else if (length < 4) {
@@ -196,10 +213,11 @@ export class ByteInterner {
     }
   }
 
-  /** Doubles the table and puts every id back. */
-  #rehash(): void {
-    this.#table = new Int32Array(this.#table.length * 2);
-    this.#mask = this.#table.length / SLOT - 1;
+  /** Rebuilds the table with `grow` times the slots (in the current slot layout) and puts every id back. */
+  #rehash(grow: number): void {
+    const slots = (this.#mask + 1) * grow;
+    this.#table = new Int32Array(slots * this.#slotInts);
+    this.#mask = slots - 1;
     for (let id = 0; id < this.#size; id++) this.#place(id);
   }
 }
