@@ -35,9 +35,13 @@ const LF = 10;
 const CR = 13;
 const decoder = new TextDecoder();
 
+/**
+ * The digit at `i`, or a negative number so large that any sum of place values with it stays
+ * negative (so one wrong byte can never make a valid-looking date).
+ */
 function digit(buf: Uint8Array, i: number): number {
   const d = buf[i]! - 48;
-  return d >= 0 && d <= 9 ? d : -1000;
+  return d >= 0 && d <= 9 ? d : -1e9;
 }
 
 /**
