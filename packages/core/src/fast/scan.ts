@@ -174,6 +174,7 @@ export class StreamsScanner {
     const t = this.#trackCol;
     const l = this.#timeCol;
     const width = this.#width;
+    const timeLast = l === width - 1 ? l : -1;
     const maxLine = this.#maxLine;
     const view = this.#view;
     const tracks = this.#index.tracks;
@@ -196,6 +197,7 @@ export class StreamsScanner {
         let ls = 0;
         let le = 0;
         let i = from;
+        let guessed = false;
         for (; i < n; i++) {
           const b = chunk[i]!;
           if (b === COMMA) {
@@ -211,6 +213,23 @@ export class StreamsScanner {
             }
             field++;
             fieldStart = i + 1;
+            // The time as the last column: its common forms are 19 or 20 bytes, so look for
+            // the line break there instead of scanning them. Only #fastTime accepting those
+            // bytes (no comma or line break among them) confirms the guess; otherwise the
+            // line's real end is looked up again before it goes to #onLine.
+            if (field === timeLast) {
+              const j = fieldStart + 19;
+              if (j < n && chunk[j] === LF) {
+                i = j;
+                guessed = true;
+                break;
+              }
+              if (j + 1 < n && chunk[j + 1] === LF) {
+                i = j + 1;
+                guessed = true;
+                break;
+              }
+            }
           } else if (b === LF) break;
         }
         if (i === n) return from;
@@ -247,6 +266,7 @@ export class StreamsScanner {
             }
           }
         }
+        if (guessed) nl = chunk.indexOf(LF, from);
       } else {
         nl = chunk.indexOf(LF, from);
         if (nl === -1) return from;
