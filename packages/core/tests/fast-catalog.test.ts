@@ -1,6 +1,12 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { type Catalog, FastPathUnsupported, loadCatalog, scanCatalogFast } from "../src/index.js";
+import {
+  type Catalog,
+  CatalogIndex,
+  FastPathUnsupported,
+  loadCatalog,
+  scanCatalogFast,
+} from "../src/index.js";
 import { gzipFile, memoryFile } from "./helpers.js";
 
 const VALUES = [
@@ -59,6 +65,20 @@ function text(d: SongsFile, header: string[]): string {
   return `${d.bom ? "\ufeff" : ""}${[header.map((h) => quote(h, d.quoteAll)).join(","), ...lines].join(eol)}${d.trailingNewline ? eol : ""}`;
 }
 
+const encoder = new TextEncoder();
+
+/** Every catalog id is found in a CatalogIndex of the catalog, at the id's own position. */
+function expectIndexed(catalog: Catalog): void {
+  const index = new CatalogIndex(catalog);
+  expect(index.trackIds).toEqual([...catalog.tracks()].map((t) => t.trackId));
+  expect(index.userIds).toEqual([...catalog.users()]);
+  for (const [i, id] of index.trackIds.entries())
+    expect(index.tracks.find(encoder.encode(id), 0, encoder.encode(id).length)).toBe(i);
+  for (const [i, id] of index.userIds.entries())
+    expect(index.users.find(encoder.encode(id), 0, encoder.encode(id).length)).toBe(i);
+  expect(index.tracks.find(encoder.encode("not an id"), 0, 9)).toBe(-1);
+}
+
 function contents(catalog: Catalog) {
   return { tracks: [...catalog.tracks()], users: [...catalog.users()] };
 }
@@ -81,6 +101,9 @@ describe("the fast catalog reader", () => {
         const fast = await loadCatalog(input, { maxBadRowShare: s.share });
         expect(fast.reports).toEqual(general.reports);
         expect(contents(fast.catalog)).toEqual(contents(general.catalog));
+        // The index takes the ids the fast reader interned (the general one re-interns them).
+        expectIndexed(fast.catalog);
+        expectIndexed(general.catalog);
         const used = await scanCatalogFast(await input.songs[0]!.open(), "songs.csv", "songs").then(
           () => true,
           (err) => {
@@ -93,5 +116,25 @@ describe("the fast catalog reader", () => {
       { numRuns: Number(process.env.MUSICPIPE_PROPERTY_RUNS ?? 400) },
     );
     expect(fastUsed).toBeGreaterThan(200);
+  });
+
+  it("indexes a catalog made of several files, in key order, first occurrence winning", async () => {
+    await fc.assert(
+      fc.asyncProperty(songsFile, songsFile, songsFile, async (a, b, u) => {
+        const header = ["track_id", "track_name", "track_genre", "duration_ms"];
+        const input = {
+          songs: [
+            memoryFile("b.csv", text(b, header), b.chunk),
+            memoryFile("a.csv", text(a, header), a.chunk),
+          ],
+          users: [memoryFile("u1.csv", text(u, ["user_id"]), u.chunk), memoryFile("u2.csv", "user_id\nz1\n")],
+        };
+        const fast = await loadCatalog(input);
+        const general = await loadCatalog(input, { fastPath: false });
+        expect(contents(fast.catalog)).toEqual(contents(general.catalog));
+        expectIndexed(fast.catalog);
+      }),
+      { numRuns: Number(process.env.MUSICPIPE_PROPERTY_RUNS ?? 100) },
+    );
   });
 });

@@ -1,5 +1,6 @@
 import type { Catalog } from "../kpi/catalog.js";
 import { compareCodePoints } from "../kpi/order.js";
+import { prebuiltIds } from "./catalog-ids.js";
 import { ByteInterner, type SharedInterner } from "./interner.js";
 
 /** What a worker thread needs of a {@link CatalogIndex} to scan rows: see {@link CatalogIndex.toShared}. */
@@ -74,10 +75,15 @@ export class CatalogIndex {
       if (id.length * 3 > scratch.length) scratch = new Uint8Array(id.length * 3);
       return scratch.subarray(0, encoder.encodeInto(id, scratch).written);
     };
-    this.tracks = new ByteInterner(catalog.trackCount, catalog.trackCount * 24);
-    this.users = new ByteInterner(catalog.userCount, catalog.userCount * 12);
+    // Ids the catalog reader already interned, in catalog order, are taken as they are.
+    const prebuilt = prebuiltIds.get(catalog);
+    const tracks = prebuilt?.tracks?.size === catalog.trackCount ? prebuilt.tracks : undefined;
+    const users = prebuilt?.users?.size === catalog.userCount ? prebuilt.users : undefined;
+    this.tracks = tracks ?? new ByteInterner(catalog.trackCount, catalog.trackCount * 24);
+    this.users = users ?? new ByteInterner(catalog.userCount, catalog.userCount * 12);
+    let position = 0;
     for (const track of catalog.tracks()) {
-      const id = this.tracks.intern(bytesOf(track.trackId));
+      const id = tracks !== undefined ? position++ : this.tracks.intern(bytesOf(track.trackId));
       this.trackIds[id] = track.trackId;
       this.trackNames[id] = track.name;
       this.trackArtists[id] = track.artists;
@@ -90,7 +96,9 @@ export class CatalogIndex {
       this.trackGenre[id] = g;
       this.trackDuration[id] = track.durationMs;
     }
-    for (const user of catalog.users()) this.userIds[this.users.intern(bytesOf(user))] = user;
+    let userPosition = 0;
+    for (const user of catalog.users())
+      this.userIds[users !== undefined ? userPosition++ : this.users.intern(bytesOf(user))] = user;
     this.genreOrder = Int32Array.from(
       this.genres.map((_, i) => i).sort((a, b) => compareCodePoints(this.genres[a]!, this.genres[b]!)),
     );

@@ -5,6 +5,7 @@ import type { Track } from "../kpi/types.js";
 import { type FieldProblem, genreProblem, keyProblem, readDurationMs } from "../schema/index.js";
 import { DEFAULT_MAX_BAD_ROW_SHARE, type FileReport, RowTally, type ScanOptions } from "../validate/index.js";
 import { isBlankBytes } from "./bytes.js";
+import { ByteInterner } from "./interner.js";
 import { FastPathUnsupported } from "./scan.js";
 
 const COMMA = 44;
@@ -12,6 +13,7 @@ const QUOTE = 34;
 const LF = 10;
 const CR = 13;
 const decoder = new TextDecoder();
+const encoder = new TextEncoder();
 
 const SONG_COLUMNS = ["track_id", "track_name", "track_genre", "duration_ms", "artists"] as const;
 const USER_COLUMNS = ["user_id", "user_name"] as const;
@@ -28,6 +30,11 @@ class RecordReader {
   #line = 0;
   #wanted: Int32Array = new Int32Array(0);
   readonly #values: (string | undefined)[] = [];
+  /** The record's buffer and the bytes of its first wanted column (the id), unless quoted with doubled quotes. */
+  #buf: Uint8Array = new Uint8Array(0);
+  #idStart = 0;
+  #idEnd = -1;
+  #view: DataView = new DataView(new ArrayBuffer(0));
   #onHeader: (names: string[]) => Int32Array;
   #onRecord: (values: (string | undefined)[], fields: number, line: number, blank: boolean) => void;
   #sawHeader = false;
@@ -80,6 +87,8 @@ class RecordReader {
     let lines = 0;
     let blank = true;
     this.#values.length = 0;
+    this.#buf = buf;
+    this.#idEnd = -1;
     const wanted = this.#wanted;
     for (;;) {
       const want = !this.#sawHeader ? field : field < wanted.length ? wanted[field]! : -1;
@@ -135,6 +144,10 @@ class RecordReader {
       if (want >= 0) {
         let text = decoder.decode(buf.subarray(start, end));
         if (escaped) text = text.replaceAll('""', '"');
+        else if (want === 0) {
+          this.#idStart = start;
+          this.#idEnd = end;
+        }
         if (blank && text.trim() !== "") blank = false;
         if (!this.#sawHeader) this.#values.push(text);
         else this.#values[want] = text;
@@ -166,6 +179,23 @@ class RecordReader {
     return -1;
   }
 
+  /**
+   * Interns the current record's id (its first wanted column, `id`) in `ids` by its bytes,
+   * without encoding the string again unless it was quoted with doubled quotes.
+   */
+  internId(ids: ByteInterner, id: string): number {
+    if (this.#idEnd < 0) return ids.intern(encoder.encode(id));
+    const buf = this.#buf;
+    const view = this.#view;
+    if (
+      view.buffer !== buf.buffer ||
+      view.byteOffset !== buf.byteOffset ||
+      view.byteLength !== buf.byteLength
+    )
+      this.#view = new DataView(this.#buf.buffer, this.#buf.byteOffset, this.#buf.byteLength);
+    return ids.internIn(this.#view, this.#buf, this.#idStart, this.#idEnd);
+  }
+
   get sawHeader(): boolean {
     return this.#sawHeader && this.#headerNames.length > 0;
   }
@@ -176,6 +206,8 @@ export interface CatalogScan {
   readonly report: FileReport;
   readonly tracks: Track[];
   readonly users: string[];
+  /** The ids of `tracks` or `users` interned by their UTF-8 bytes, in the same order (id `i` is entry `i`). */
+  readonly ids: ByteInterner;
 }
 
 /**
@@ -196,16 +228,16 @@ export async function scanCatalogFast(
   const tally = new RowTally(name, kind, options.maxIssues ?? 100);
   const tracks: Track[] = [];
   const users: string[] = [];
-  const seen = new Set<string>();
+  const ids = new ByteInterner(kind === "songs" ? 1 << 14 : 1 << 12);
   let firstRecord = true;
   const drop = tally.drop.bind(tally);
   const problem = (row: number, line: number, column: string, p: FieldProblem) =>
     drop(p.code, row, line, `${column} ${p.message}`, column);
   /** `true` for the first valid row of an id; a later one is a duplicate row. */
   const keep = (id: string): boolean => {
-    const before = seen.size;
-    seen.add(id);
-    if (seen.size === before) {
+    const before = ids.size;
+    reader.internId(ids, id);
+    if (ids.size === before) {
       tally.duplicateRows++;
       return false;
     }
@@ -265,5 +297,5 @@ export async function scanCatalogFast(
     throw err;
   }
   if (!reader.sawHeader || tally.rowsRead === 0) throw new FastPathUnsupported("no data rows");
-  return { report: tally.finish(maxShare), tracks, users };
+  return { report: tally.finish(maxShare), tracks, users, ids };
 }

@@ -53,8 +53,9 @@ const WIDE = { ints: 8, inline: 24 } as const;
 export class ByteInterner {
   #arena: Uint8Array;
   #arenaView: DataView;
-  /** Where each id's bytes start in the arena (grown as ids are added). */
+  /** Where each id's bytes start in the arena, and each id's hash (grown as ids are added). */
   #starts: Int32Array;
+  #hashes: Int32Array;
   #used = 0;
   #table: Int32Array;
   #mask: number;
@@ -72,6 +73,7 @@ export class ByteInterner {
     this.#arena = new Uint8Array(Math.max(16, expectedBytes));
     this.#arenaView = viewOf(this.#arena);
     this.#starts = new Int32Array(Math.max(16, expectedKeys));
+    this.#hashes = new Int32Array(this.#starts.length);
   }
 
   get size(): number {
@@ -120,7 +122,10 @@ export class ByteInterner {
    * keeps one `DataView` per buffer (keys are hashed and compared four bytes at a time).
    */
   findIn(view: DataView, start: number, end: number): number {
-    const hash = hashBytes(view, start, end);
+    return this.#lookup(view, start, end, hashBytes(view, start, end));
+  }
+
+  #lookup(view: DataView, start: number, end: number, hash: number): number {
     const length = end - start;
     const tag = (hash & ~0xff) | (length < 255 ? length : 255);
     const table = this.#table;
@@ -159,8 +164,13 @@ export class ByteInterner {
 
   /** The id of the bytes, adding them when new. */
   intern(bytes: Uint8Array, start = 0, end = bytes.length): number {
-    const view = viewOf(bytes);
-    const found = this.findIn(view, start, end);
+    return this.internIn(viewOf(bytes), bytes, start, end);
+  }
+
+  /** {@link intern} with a `DataView` of `bytes` the caller keeps (one per buffer, not per key). */
+  internIn(view: DataView, bytes: Uint8Array, start: number, end: number): number {
+    const hash = hashBytes(view, start, end);
+    const found = this.#lookup(view, start, end, hash);
     if (found !== -1) return found;
     const length = end - start;
     if (this.#used + length > this.#arena.length) {
@@ -173,10 +183,14 @@ export class ByteInterner {
       const grown = new Int32Array(this.#starts.length * 2);
       grown.set(this.#starts);
       this.#starts = grown;
+      const hashes = new Int32Array(grown.length);
+      hashes.set(this.#hashes);
+      this.#hashes = hashes;
     }
     this.#arena.set(bytes.subarray(start, end), this.#used);
     const id = this.#size++;
     this.#starts[id] = this.#used;
+    this.#hashes[id] = hash;
     this.#used += length;
     if (length > this.#inline && this.#slotInts === NARROW.ints) {
       // The first key too long for a narrow slot: wide slots from now on.
@@ -193,7 +207,7 @@ export class ByteInterner {
     const from = this.#starts[id]!;
     const length = (id + 1 < this.#size ? this.#starts[id + 1]! : this.#used) - from;
     const arena = this.#arenaView;
-    const hash = hashBytes(arena, from, from + length);
+    const hash = this.#hashes[id]!;
     const table = this.#table;
     const ints = this.#slotInts;
     let slot = hash & this.#mask;

@@ -1,6 +1,8 @@
 import type { z } from "zod";
 import type { ByteSource } from "../csv/index.js";
+import { prebuiltIds } from "../fast/catalog-ids.js";
 import { scanCatalogFast } from "../fast/catalog-scan.js";
+import type { ByteInterner } from "../fast/interner.js";
 import { FastPathUnsupported } from "../fast/scan.js";
 import { type SongRow, songsSchema, type TableSchema, type UserRow, usersSchema } from "../schema/index.js";
 import { type FileReport, type ScanOptions, scanTable } from "../validate/index.js";
@@ -96,6 +98,8 @@ export async function loadCatalog(
 ): Promise<{ catalog: Catalog; reports: FileReport[] }> {
   const catalog = new Catalog();
   const reports: FileReport[] = [];
+  // The interned ids of the one file that made a whole list (tracks or users), if it did.
+  const interned: { tracks?: ByteInterner; users?: ByteInterner } = {};
   const songs = (options.schemas?.songs ?? songsSchema) as TableSchema<typeof songsSchema.row>;
   const users = (options.schemas?.users ?? usersSchema) as TableSchema<typeof usersSchema.row>;
   // The byte-level reader, where the built-in schema applies; the general reader otherwise.
@@ -104,8 +108,12 @@ export async function loadCatalog(
     try {
       const scan = await scanCatalogFast(await file.open(), file.name, kind, options);
       if (scan.report.accepted) {
+        const list = kind === "songs" ? "tracks" : "users";
+        const before = list === "tracks" ? catalog.trackCount : catalog.userCount;
         for (const track of scan.tracks) catalog.addTrack(track);
         for (const user of scan.users) catalog.addUser(user);
+        if (before === 0) interned[list] = scan.ids;
+        else delete interned[list];
       }
       return scan.report;
     } catch (err) {
@@ -137,7 +145,10 @@ export async function loadCatalog(
       options,
     );
     reports.push(report);
-    if (report.accepted) catalog.merge(local);
+    if (report.accepted && local.trackCount > 0) {
+      catalog.merge(local);
+      delete interned.tracks;
+    }
   }
   for (const file of byKey(input.users)) {
     const quick = await fast(file, "users");
@@ -154,7 +165,14 @@ export async function loadCatalog(
       options,
     );
     reports.push(report);
-    if (report.accepted) catalog.merge(local);
+    if (report.accepted && local.userCount > 0) {
+      catalog.merge(local);
+      delete interned.users;
+    }
   }
+  // Valid only while the catalog holds exactly those ids: CatalogIndex checks the counts.
+  if (interned.tracks !== undefined && interned.tracks.size !== catalog.trackCount) delete interned.tracks;
+  if (interned.users !== undefined && interned.users.size !== catalog.userCount) delete interned.users;
+  prebuiltIds.set(catalog, interned);
   return { catalog, reports };
 }
