@@ -67,7 +67,7 @@ export class ByteInterner {
   /** Sized for `expectedKeys` keys of `expectedBytes` bytes in all (both grow as needed). */
   constructor(expectedKeys = 1024, expectedBytes = 1 << 16) {
     let slots = 2048;
-    while (slots < expectedKeys * 2) slots *= 2;
+    while (slots < expectedKeys * 1.25) slots *= 2;
     this.#table = new Int32Array(slots * NARROW.ints);
     this.#mask = slots - 1;
     this.#arena = new Uint8Array(Math.max(16, expectedBytes));
@@ -197,7 +197,7 @@ export class ByteInterner {
       this.#slotInts = WIDE.ints;
       this.#inline = WIDE.inline;
       this.#rehash(1);
-    } else if (this.#size * 2 > this.#mask + 1) this.#rehash(2);
+    } else if (this.#size * 5 > (this.#mask + 1) * 4) this.#rehash(2);
     else this.#place(id);
     return id;
   }
