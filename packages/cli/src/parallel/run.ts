@@ -88,8 +88,25 @@ export async function computeKpisParallel(
   ) {
     return computeKpis(input, options);
   }
-  // Workers start while the catalog is read; their first message is the index.
-  const pool = Array.from({ length: workers }, () => new Worker(WORKER));
+  // The tasks: whole files, or ranges when files are fewer than workers.
+  const tasks: Task[] = [];
+  const rangesOf = new Map<number, (RangeResult | undefined)[]>();
+  for (const [file, input_] of input.streams.entries()) {
+    const size =
+      input.streams.length < workers && !/\.gz$/i.test(input_.name) ? (await stat(input_.name)).size : 0;
+    const spans = size > 0 ? planRanges(size, workers, MIN_RANGE_BYTES) : [];
+    const header = spans.length > 1 ? await headerOf(input_.name) : undefined;
+    if (header === undefined) {
+      tasks.push({ file });
+      continue;
+    }
+    rangesOf.set(file, new Array(spans.length).fill(undefined));
+    for (const [i, span] of spans.entries()) tasks.push({ file, span, header: i === 0 ? undefined : header });
+  }
+
+  // Workers (no more than there are tasks: a thread that only starts up takes a core from the
+  // catalog reading) start while the catalog is read; their first message is the index.
+  const pool = Array.from({ length: Math.min(workers, tasks.length) }, () => new Worker(WORKER));
   try {
     const { catalog, reports } = await loadCatalog(input, options);
     for (const report of reports) options.onFile?.(report);
@@ -104,23 +121,6 @@ export async function computeKpisParallel(
       },
     };
     for (const worker of pool) worker.postMessage(setup);
-
-    // The tasks: whole files, or ranges when files are fewer than workers.
-    const tasks: Task[] = [];
-    const rangesOf = new Map<number, (RangeResult | undefined)[]>();
-    for (const [file, input_] of input.streams.entries()) {
-      const size =
-        input.streams.length < workers && !/\.gz$/i.test(input_.name) ? (await stat(input_.name)).size : 0;
-      const spans = size > 0 ? planRanges(size, workers, MIN_RANGE_BYTES) : [];
-      const header = spans.length > 1 ? await headerOf(input_.name) : undefined;
-      if (header === undefined) {
-        tasks.push({ file });
-        continue;
-      }
-      rangesOf.set(file, new Array(spans.length).fill(undefined));
-      for (const [i, span] of spans.entries())
-        tasks.push({ file, span, header: i === 0 ? undefined : header });
-    }
 
     const streamsReports: FileReport[] = new Array(input.streams.length);
     const fallback = new Set<number>();
