@@ -55,9 +55,21 @@ function used(): number {
   return m.heapUsed + m.arrayBuffers;
 }
 
+/** Collects garbage until live memory stops falling (freed array buffers are released late). */
+async function settle(): Promise<number> {
+  let last = Number.POSITIVE_INFINITY;
+  for (let i = 0; i < 10; i++) {
+    gc();
+    await new Promise((resolve) => setTimeout(resolve, 10));
+    const now = used();
+    if (now >= last) return now;
+    last = now;
+  }
+  return last;
+}
+
 async function peakHeap(streams: InputFile[]): Promise<{ peak: number; listens: number }> {
-  gc();
-  const base = used();
+  const base = await settle();
   let peak = 0;
   let calls = 0;
   const run = await computeKpis(

@@ -17,8 +17,6 @@ const TWO_32 = 4294967296;
  */
 export class DuplicateFilter {
   readonly #windows = new Map<number, TripleSet>();
-  /** Sets of an earlier file, kept for reuse. */
-  readonly #spare: TripleSet[] = [];
   #lastWindow = Number.NaN;
   #last: TripleSet | undefined;
   #size = 0;
@@ -28,9 +26,8 @@ export class DuplicateFilter {
     return this.#size;
   }
 
-  /** Empties the filter, keeping its memory for the next file. */
+  /** Empties the filter. */
   clear(): void {
-    for (const set of this.#windows.values()) this.#spare.push(set);
     this.#windows.clear();
     this.#lastWindow = Number.NaN;
     this.#last = undefined;
@@ -49,9 +46,9 @@ export class DuplicateFilter {
   #window(window: number): TripleSet {
     let set = this.#windows.get(window);
     if (set === undefined) {
-      set = this.#spare.pop();
-      if (set === undefined) set = new TripleSet(8);
-      else set.clear();
+      // Sized like the window before it (rows in time order fill windows about evenly), so
+      // it seldom needs to grow.
+      set = new TripleSet(this.#last?.size ?? 8);
       this.#windows.set(window, set);
     }
     this.#lastWindow = window;

@@ -515,11 +515,7 @@ export async function scanStreamsFast(
   index: CatalogIndex,
   options: ScanOptions = {},
 ): Promise<{ report: FileReport; compact: CompactKpis }> {
-  // One duplicate filter per thread, reused from file to file: growing its memory is a good part
-  // of the cost of a large file, and the next file is usually as large.
-  const seen = spareSets.pop() ?? new DuplicateFilter();
-  seen.clear();
-  const scanner = new StreamsScanner(index, name, options, seen);
+  const scanner = new StreamsScanner(index, name, options, new DuplicateFilter());
   try {
     for await (const chunk of checkUtf8(maybeGunzip(source, name, options.gzip), name)) {
       scanner.feed(chunk);
@@ -530,12 +526,8 @@ export async function scanStreamsFast(
     throw err;
   }
   const report = scanner.finish();
-  spareSets.push(seen);
   return { report, compact: scanner.compact };
 }
-
-/** Duplicate sets of finished scans, for the next scan in this thread. */
-const spareSets: DuplicateFilter[] = [];
 
 /** Where the three columns a streams file needs are, and how many fields a row has. */
 export interface StreamsHeader {
