@@ -127,7 +127,7 @@ export class ByteInterner {
 
   #lookup(view: DataView, start: number, end: number, hash: number): number {
     const length = end - start;
-    const tag = (hash & ~0xff) | (length < 255 ? length : 255);
+    const tag = tagOf(hash, length);
     const table = this.#table;
     const mask = this.#mask;
     const ints = this.#slotInts;
@@ -213,7 +213,7 @@ export class ByteInterner {
     let slot = hash & this.#mask;
     while (table[slot * ints + 1] !== 0) slot = (slot + 1) & this.#mask;
     const at = slot * ints;
-    table[at] = (hash & ~0xff) | (length < 255 ? length : 255);
+    table[at] = tagOf(hash, length);
     table[at + 1] = id + 1;
     if (length > this.#inline) {
       table[at + 2] = from;
@@ -234,6 +234,11 @@ export class ByteInterner {
     this.#mask = slots - 1;
     for (let id = 0; id < this.#size; id++) this.#place(id);
   }
+}
+
+/** A slot's tag: the hash with its low byte replaced by the key's length (255 for 255 and more). */
+function tagOf(hash: number, length: number): number {
+  return (hash & ~0xff) | Math.min(length, 255);
 }
 
 /** The bytes of a key shorter than four bytes as one little-endian word. */
