@@ -52,6 +52,23 @@ describe("DuplicateFilter", () => {
     );
   });
 
+  it("widens its windows for sparse rows and stays exact", () => {
+    const filter = new DuplicateFilter();
+    // 40,000 rows two minutes apart (about 55 days), then every one again, then new ones.
+    const second = (i: number) => 1_750_000_000 + i * 120;
+    for (let i = 0; i < 40_000; i++) expect(filter.add(i % 50, i % 7, second(i))).toBe(true);
+    expect(filter.windowSeconds).toBeGreaterThan(128);
+    // A window per key would be 40,000 windows; widened, they hold 16 keys or more on average.
+    expect(filter.windows * 16).toBeLessThanOrEqual(filter.size + 16 * 1024);
+    for (let i = 0; i < 40_000; i++) expect(filter.add(i % 50, i % 7, second(i))).toBe(false);
+    for (let i = 0; i < 1000; i++) expect(filter.add(i % 50, 8, second(i))).toBe(true);
+    expect(filter.size).toBe(41_000);
+    expect(filter.keys().length).toBe(41_000 * 4);
+    filter.clear();
+    expect(filter.windowSeconds).toBe(128);
+    expect(filter.add(1, 1, second(1))).toBe(true);
+  });
+
   it("stays exact when one second holds many rows (its window's set grows)", () => {
     const filter = new DuplicateFilter();
     for (let user = 0; user < 5000; user++) expect(filter.add(user, 7, 1_750_000_000)).toBe(true);

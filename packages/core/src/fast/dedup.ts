@@ -1,7 +1,10 @@
 import { TripleSet } from "./interner.js";
 
-/** Seconds per window of {@link DuplicateFilter}. */
+/** Seconds per window of {@link DuplicateFilter} at first. */
 const WINDOW_SECONDS = 128;
+/** From this many windows on, windows holding fewer than {@link MIN_KEYS_PER_WINDOW} keys on average are widened. */
+const MANY_WINDOWS = 1024;
+const MIN_KEYS_PER_WINDOW = 16;
 const TWO_32 = 4294967296;
 
 /**
@@ -14,9 +17,15 @@ const TWO_32 = 4294967296;
  * key of a large file would cost a cache miss per row. Rows out of order (late deliveries,
  * merged logs, repeats) go to their own window's set: still exact, only the cache benefit is
  * lost for them.
+ *
+ * A window costs a few hundred bytes besides its keys, so sparse rows (a file spanning years)
+ * would pay that per row: once there are 1,024 windows holding fewer than 16 keys each on
+ * average, the windows become 16 times wider and every key is put back (repeatedly if need
+ * be), which bounds that cost to a few dozen bytes a key.
  */
 export class DuplicateFilter {
   readonly #windows = new Map<number, TripleSet>();
+  #seconds = WINDOW_SECONDS;
   #lastWindow = Number.NaN;
   #last: TripleSet | undefined;
   #size = 0;
@@ -26,9 +35,20 @@ export class DuplicateFilter {
     return this.#size;
   }
 
+  /** Seconds per window now (128 unless sparse rows widened them). */
+  get windowSeconds(): number {
+    return this.#seconds;
+  }
+
+  /** Windows holding keys. */
+  get windows(): number {
+    return this.#windows.size;
+  }
+
   /** Empties the filter. */
   clear(): void {
     this.#windows.clear();
+    this.#seconds = WINDOW_SECONDS;
     this.#lastWindow = Number.NaN;
     this.#last = undefined;
     this.#size = 0;
@@ -36,16 +56,20 @@ export class DuplicateFilter {
 
   /** Adds the triple; `false` when it was there already. `second` is a whole number. */
   add(user: number, track: number, second: number): boolean {
-    const window = Math.floor(second / WINDOW_SECONDS);
-    const set = window === this.#lastWindow ? this.#last! : this.#window(window);
+    const window = Math.floor(second / this.#seconds);
+    const set = window === this.#lastWindow ? this.#last! : this.#window(window, second);
     if (!set.add(user, track, second)) return false;
     this.#size++;
     return true;
   }
 
-  #window(window: number): TripleSet {
+  #window(window: number, second: number): TripleSet {
     let set = this.#windows.get(window);
     if (set === undefined) {
+      if (this.#windows.size >= MANY_WINDOWS && this.#windows.size * MIN_KEYS_PER_WINDOW > this.#size) {
+        this.#widen();
+        return this.#window(Math.floor(second / this.#seconds), second);
+      }
       // Sized like the window before it (rows in time order fill windows about evenly), so
       // it seldom needs to grow.
       set = new TripleSet(this.#last?.size ?? 8);
@@ -54,6 +78,19 @@ export class DuplicateFilter {
     this.#lastWindow = window;
     this.#last = set;
     return set;
+  }
+
+  /** Makes the windows 16 times wider and puts every key back. */
+  #widen(): void {
+    const keys = this.keys();
+    this.#seconds *= 16;
+    this.#windows.clear();
+    this.#lastWindow = Number.NaN;
+    this.#last = undefined;
+    this.#size = 0;
+    addKeys(this, keys, () => {
+      throw new Error("DuplicateFilter: a key was there twice");
+    });
   }
 
   /**
