@@ -169,7 +169,15 @@ export class StreamsScanner {
    */
   #lines(chunk: Uint8Array, from: number, base: number): number {
     const end = this.#end;
-    const lane = !this.#crs && this.#sawHeader;
+    // Up to the header, line by line (the lane needs its columns).
+    while (!this.#sawHeader) {
+      if (base + from >= end) return -1;
+      const nl = chunk.indexOf(LF, from);
+      if (nl === -1) return from;
+      this.#onLine(chunk, from, nl);
+      from = nl + 1;
+    }
+    const lane = !this.#crs;
     const u = this.#userCol;
     const t = this.#trackCol;
     const l = this.#timeCol;
