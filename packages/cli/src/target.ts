@@ -1,6 +1,5 @@
 import type { PipelineConfig, PipelineContext } from "@musicpipe/core";
 import { type FlagSpec, type ParsedFlags, UsageError } from "./args.js";
-import { localPipeline, requireRoot, withRootLock } from "./local-target.js";
 
 /** Flags every command that works on stored state accepts. */
 export const targetFlags: FlagSpec = {
@@ -40,14 +39,16 @@ export interface Target {
 }
 
 /**
- * Opens `--root DIR` or `--target aws --bucket B`. The AWS SDK is loaded only for the AWS
- * target: commands on local files start without it.
+ * Opens `--root DIR` or `--target aws --bucket B`. Each target's modules are loaded when it is
+ * opened (the AWS SDK only for the AWS target), so commands that open none, like `kpis`, start
+ * without them.
  */
 export async function openTarget(flags: ParsedFlags, config: Partial<PipelineConfig> = {}): Promise<Target> {
   const target = flags.strings.get("target") ?? (flags.strings.has("bucket") ? "aws" : "local");
   if (target === "local") {
     const root = flags.strings.get("root");
     if (root === undefined) throw new UsageError("give --root DIR, or --target aws --bucket B");
+    const { localPipeline, requireRoot, withRootLock } = await import("./local-target.js");
     const ctx = localPipeline(root, config);
     return {
       ctx,
