@@ -1,3 +1,4 @@
+import { Buffer } from "node:buffer";
 import { checkUtf8, concatBytes, maybeGunzip } from "../csv/bytes.js";
 import { type ByteSource, DEFAULT_MAX_ROW_BYTES } from "../csv/index.js";
 import { CsvFormatError } from "../errors/index.js";
