@@ -187,7 +187,10 @@ export class ByteInterner {
       hashes.set(this.#hashes);
       this.#hashes = hashes;
     }
-    this.#arena.set(bytes.subarray(start, end), this.#used);
+    if (length <= 32) {
+      const arena = this.#arena;
+      for (let i = 0; i < length; i++) arena[this.#used + i] = bytes[start + i]!;
+    } else this.#arena.set(bytes.subarray(start, end), this.#used);
     const id = this.#size++;
     this.#starts[id] = this.#used;
     this.#hashes[id] = hash;
@@ -197,7 +200,7 @@ export class ByteInterner {
       this.#slotInts = WIDE.ints;
       this.#inline = WIDE.inline;
       this.#rehash(1);
-    } else if (this.#size * 5 > (this.#mask + 1) * 4) this.#rehash(2);
+    } else if (this.#size * 5 > (this.#mask + 1) * 4) this.#rehash(this.#mask < 1 << 16 ? 4 : 2);
     else this.#place(id);
     return id;
   }
