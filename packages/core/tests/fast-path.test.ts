@@ -127,6 +127,50 @@ describe("the fast row source", () => {
     expect(fastUsed).toBeGreaterThan(250);
   });
 
+  it("reads ahead without the index and counts the same once it comes, wherever it comes", async () => {
+    let compared = 0;
+    await fc.assert(
+      fc.asyncProperty(dataset, fc.nat({ max: 40 }), async (d, arrivesAfter) => {
+        const text = streamsText(d);
+        const file = d.gzip ? gzipFile("s.csv.gz", text, d.chunk) : memoryFile("s.csv", text, d.chunk);
+        const { catalog } = await loadCatalog({
+          songs: [memoryFile("songs.csv", SONGS)],
+          users: [memoryFile("users.csv", USERS)],
+        });
+        const index = new CatalogIndex(catalog);
+        const options = { maxBadRowShare: d.share };
+        const outcome = (scan: Promise<{ report: unknown; compact: { toAccumulator(): unknown } }>) =>
+          scan.then(
+            (r) => ({ report: r.report, partial: r.compact.toAccumulator() }),
+            (err) => {
+              if (!(err instanceof FastPathUnsupported)) throw err;
+              return "unsupported";
+            },
+          );
+        const direct = await outcome(scanStreamsFast(await file.open(), file.name, index, options));
+        // The index arrives after `arrivesAfter` chunks have been read (or after the end).
+        let chunks = 0;
+        let arrive: (value: CatalogIndex) => void = () => {};
+        const later = new Promise<CatalogIndex>((resolve) => {
+          arrive = resolve;
+        });
+        const source = await file.open();
+        async function* counting() {
+          for await (const chunk of source as AsyncIterable<Uint8Array>) {
+            if (++chunks > arrivesAfter) arrive(index);
+            yield chunk;
+          }
+          arrive(index);
+        }
+        const deferred = await outcome(scanStreamsFast(counting(), file.name, later, options));
+        expect(deferred).toEqual(direct);
+        if (direct !== "unsupported") compared++;
+      }),
+      { numRuns: Number(process.env.MUSICPIPE_PROPERTY_RUNS ?? 300) },
+    );
+    expect(compared).toBeGreaterThan(200);
+  });
+
   it("hands files with quoted fields to the general reader", async () => {
     const { catalog } = await loadCatalog({
       songs: [memoryFile("s.csv", SONGS)],

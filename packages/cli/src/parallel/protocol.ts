@@ -7,10 +7,17 @@ import type {
   StreamsHeader,
 } from "@musicpipe/core";
 
-/** The first message to a worker: the catalog index to scan against, and the scan options. */
-export interface WorkerSetup {
-  readonly index: SharedCatalogIndex;
+/** The first message to a worker: the scan options. */
+export interface WorkerStart {
   readonly options: ScanOptions;
+}
+
+/**
+ * The catalog index to scan against, sent once the catalog is read: a worker given a file
+ * before it reads ahead (lines split, ids interned locally) and counts the rows when it comes.
+ */
+export interface WorkerIndex {
+  readonly index: SharedCatalogIndex;
 }
 
 /** A file, or a byte range of one, for a worker to scan. */

@@ -21,7 +21,7 @@ import {
   type RangeResult,
   type StreamsHeader,
 } from "@musicpipe/core";
-import type { WorkerReply, WorkerSetup, WorkerTask } from "./protocol.js";
+import type { WorkerIndex, WorkerReply, WorkerStart, WorkerTask } from "./protocol.js";
 
 const WORKER = new URL("./kpis-worker.js", import.meta.url);
 
@@ -105,22 +105,28 @@ export async function computeKpisParallel(
   }
 
   // Workers (no more than there are tasks: a thread that only starts up takes a core from the
-  // catalog reading) start while the catalog is read; their first message is the index.
+  // catalog reading) get their first files while the catalog is read: they read ahead and count
+  // the rows once the index comes.
   const pool = Array.from({ length: Math.min(workers, tasks.length) }, () => new Worker(WORKER));
   try {
-    const { catalog, reports } = await loadCatalog(input, options);
-    for (const report of reports) options.onFile?.(report);
-    const index = new CatalogIndex(catalog);
-    const total = new CompactKpis(index);
-    const setup: WorkerSetup = {
-      index: index.toShared(),
+    const start: WorkerStart = {
       options: {
         maxBadRowShare: options.maxBadRowShare,
         maxRowBytes: options.maxRowBytes,
         maxIssues: options.maxIssues,
       },
     };
-    for (const worker of pool) worker.postMessage(setup);
+    for (const worker of pool) worker.postMessage(start);
+    const catalogLoading = (async () => {
+      const { catalog, reports } = await loadCatalog(input, options);
+      for (const report of reports) options.onFile?.(report);
+      const index = new CatalogIndex(catalog);
+      return { catalog, reports, index, total: new CompactKpis(index) };
+    })();
+    // Awaited below; marked handled now so a worker failing first cannot leave it unobserved.
+    catalogLoading.catch(() => {});
+    // Set once the catalog is read; workers report a scanned file only after that.
+    let loaded: Awaited<typeof catalogLoading> | undefined;
 
     const streamsReports: FileReport[] = new Array(input.streams.length);
     const fallback = new Set<number>();
@@ -134,6 +140,7 @@ export async function computeKpisParallel(
       fallback.add(file);
       const source = input.streams[file]!;
       const reading = (async () => {
+        const { catalog, total } = await catalogLoading;
         const { report, partial } = await computeStreamsPartial(
           await source.open(),
           source.name,
@@ -154,8 +161,8 @@ export async function computeKpisParallel(
       if (ranges.some((r) => r === undefined) || fallback.has(task.file)) return;
       const name = input.streams[task.file]!.name;
       try {
-        const merged = mergeRanges(name, index, ranges as RangeResult[], options);
-        if (merged.report.accepted) total.merge(merged.compact);
+        const merged = mergeRanges(name, loaded!.index, ranges as RangeResult[], options);
+        if (merged.report.accepted) loaded!.total.merge(merged.compact);
         finish(task.file, merged.report);
       } catch (err) {
         if (!(err instanceof FastPathUnsupported)) throw err;
@@ -164,7 +171,7 @@ export async function computeKpisParallel(
     };
 
     let next = 0;
-    await Promise.all(
+    const dispatching = Promise.all(
       pool.map(
         (worker) =>
           new Promise<void>((resolve, reject) => {
@@ -184,10 +191,10 @@ export async function computeKpisParallel(
                 if (reply.kind === "error") throw new Error(`${name}: ${reply.message}`);
                 if (reply.kind === "unsupported") readGenerally(task.file);
                 else if (reply.range === undefined) {
-                  if (reply.partial !== undefined) total.mergeTransfer(reply.partial);
+                  if (reply.partial !== undefined) loaded!.total.mergeTransfer(reply.partial);
                   finish(task.file, reply.report);
                 } else if (!fallback.has(task.file)) {
-                  const compact = new CompactKpis(index);
+                  const compact = new CompactKpis(loaded!.index);
                   if (reply.partial !== undefined) compact.mergeTransfer(reply.partial);
                   rangeDone(task, { report: reply.report, compact, ...reply.range });
                 }
@@ -200,8 +207,13 @@ export async function computeKpisParallel(
           }),
       ),
     );
+    dispatching.catch(() => {});
+    loaded = await catalogLoading;
+    const shared: WorkerIndex = { index: loaded.index.toShared() };
+    for (const worker of pool) worker.postMessage(shared);
+    await dispatching;
     await Promise.all(general);
-    return { kpis: total.finalize(), files: [...reports, ...streamsReports] };
+    return { kpis: loaded.total.finalize(), files: [...loaded.reports, ...streamsReports] };
   } finally {
     await Promise.all(pool.map((w) => w.terminate()));
   }

@@ -1,6 +1,7 @@
 // A worker thread of `musicpipe kpis`: scans streams files, or byte ranges of them, with the
-// fast row source over the catalog index the main thread shared, and sends back reports and
-// partials (their arrays transferred, not copied).
+// fast row source over the catalog index the main thread shares, and sends back reports and
+// partials (their arrays transferred, not copied). Files given before the index arrives are
+// read ahead and counted when it comes.
 import { createReadStream } from "node:fs";
 import { parentPort } from "node:worker_threads";
 import {
@@ -12,18 +13,22 @@ import {
   scanStreamsRange,
   transferList,
 } from "@musicpipe/core";
-import type { WorkerReply, WorkerSetup, WorkerTask } from "./protocol.js";
+import type { WorkerIndex, WorkerReply, WorkerStart, WorkerTask } from "./protocol.js";
 
-// The first message is the setup (the main thread starts workers before the catalog is read,
-// so their start-up overlaps it); every later one is a task.
-let index: CatalogIndex | undefined;
+// The first message is the options; the index comes once the main thread has read the
+// catalog; every other message is a task.
 let options: ScanOptions = {};
+let index: CatalogIndex | undefined;
+let arrived: (index: CatalogIndex) => void = () => {};
+const indexReady = new Promise<CatalogIndex>((resolve) => {
+  arrived = resolve;
+});
 
 async function run(task: WorkerTask): Promise<{ reply: WorkerReply; transfer: ArrayBuffer[] }> {
   const range = task.range;
   if (range === undefined) {
     const bytes = createReadStream(task.path, { highWaterMark: 1 << 20 });
-    const { report, compact } = await scanStreamsFast(bytes, task.name, index!, options);
+    const { report, compact } = await scanStreamsFast(bytes, task.name, index ?? indexReady, options);
     const partial = report.accepted ? compact.toTransfer() : undefined;
     return {
       reply: { id: task.id, kind: "done", report, partial },
@@ -31,7 +36,14 @@ async function run(task: WorkerTask): Promise<{ reply: WorkerReply; transfer: Ar
     };
   }
   const bytes = createReadStream(task.path, { highWaterMark: 1 << 20, start: rangeReadStart(range.span) });
-  const result = await scanStreamsRange(bytes, task.name, index!, range.span, range.header, options);
+  const result = await scanStreamsRange(
+    bytes,
+    task.name,
+    index ?? (await indexReady),
+    range.span,
+    range.header,
+    options,
+  );
   bytes.destroy();
   const partial = result.compact.toTransfer();
   return {
@@ -46,10 +58,14 @@ async function run(task: WorkerTask): Promise<{ reply: WorkerReply; transfer: Ar
   };
 }
 
-parentPort!.on("message", async (message: WorkerSetup | WorkerTask) => {
+parentPort!.on("message", async (message: WorkerStart | WorkerIndex | WorkerTask) => {
+  if ("options" in message) {
+    options = message.options;
+    return;
+  }
   if ("index" in message) {
     index = CatalogIndex.fromShared(message.index);
-    options = message.options;
+    arrived(index);
     return;
   }
   try {

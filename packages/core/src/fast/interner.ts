@@ -162,6 +162,17 @@ export class ByteInterner {
     return i === length;
   }
 
+  /** For each id of this interner, the id of the same bytes in `other`, or -1. */
+  translate(other: ByteInterner): Int32Array {
+    const ids = new Int32Array(this.#size);
+    for (let id = 0; id < this.#size; id++) {
+      const from = this.#starts[id]!;
+      const to = id + 1 < this.#size ? this.#starts[id + 1]! : this.#used;
+      ids[id] = other.findIn(this.#arenaView, from, to);
+    }
+    return ids;
+  }
+
   /** The id of the bytes, adding them when new. */
   intern(bytes: Uint8Array, start = 0, end = bytes.length): number {
     return this.internIn(viewOf(bytes), bytes, start, end);

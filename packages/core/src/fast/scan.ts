@@ -16,7 +16,7 @@ import { isBlankBytes } from "./bytes.js";
 import type { CatalogIndex } from "./catalog-index.js";
 import { CompactKpis } from "./compact.js";
 import { DuplicateFilter } from "./dedup.js";
-import { viewOf } from "./interner.js";
+import { ByteInterner, viewOf } from "./interner.js";
 
 /**
  * The fast row source met something it leaves to the general reader (quotes, a header
@@ -52,8 +52,10 @@ function digit(buf: Uint8Array, i: number): number {
  * messages and counts as the general reader with the built-in streams schema.
  */
 export class StreamsScanner {
-  readonly compact: CompactKpis;
-  readonly #index: CatalogIndex;
+  #compact: CompactKpis | undefined;
+  #index: CatalogIndex | undefined;
+  /** Rows read before the catalog index was there (see {@link resolve}). */
+  #pending: Pending | undefined;
   readonly #maxShare: number;
   readonly #maxLine: number;
   readonly #seen: DuplicateFilter;
@@ -88,8 +90,12 @@ export class StreamsScanner {
   #lastDateKey = -1;
   #lastDay = 0;
 
+  /**
+   * Without an `index` (`undefined`), the scanner reads ahead: lines are split, times parsed
+   * and ids interned locally, and the rows are counted once {@link resolve} gives the index.
+   */
   constructor(
-    index: CatalogIndex,
+    index: CatalogIndex | undefined,
     name: string,
     options: ScanOptions = {},
     seen: DuplicateFilter = new DuplicateFilter(),
@@ -103,7 +109,10 @@ export class StreamsScanner {
       this.#inRange = true;
     }
     this.#seen = seen;
-    this.compact = new CompactKpis(index);
+    if (index === undefined) {
+      if (range !== undefined) throw new Error("StreamsScanner: a range scan needs the index");
+      this.#pending = new Pending();
+    } else this.#compact = new CompactKpis(index);
     this.#tally = new RowTally(name, "streams", options.maxIssues ?? 100);
     this.#maxShare = options.maxBadRowShare ?? DEFAULT_MAX_BAD_ROW_SHARE;
     this.#maxLine = Math.floor((options.maxRowBytes ?? DEFAULT_MAX_ROW_BYTES) / 2);
@@ -112,6 +121,64 @@ export class StreamsScanner {
   /** Data rows read so far. */
   get rowsRead(): number {
     return this.#tally.rowsRead;
+  }
+
+  /** The partial counted so far (once the scanner has its index). */
+  get compact(): CompactKpis {
+    if (this.#compact === undefined) throw new Error("StreamsScanner.compact: no index yet (call resolve)");
+    return this.#compact;
+  }
+
+  /** Whether the scanner is reading ahead without its index. */
+  get waiting(): boolean {
+    return this.#pending !== undefined;
+  }
+
+  /** Rows read ahead, waiting for {@link resolve}. */
+  get rowsWaiting(): number {
+    return this.#pending?.count ?? 0;
+  }
+
+  /**
+   * Gives a scanner made without an index its index: the rows read ahead are counted, in
+   * order, exactly as if the index had been there from the start, and later input is counted
+   * as it comes.
+   */
+  resolve(index: CatalogIndex): void {
+    const pending = this.#pending;
+    if (pending === undefined) throw new Error("StreamsScanner.resolve: the scanner has its index");
+    this.#pending = undefined;
+    this.#index = index;
+    const compact = new CompactKpis(index);
+    this.#compact = compact;
+    const trackOf = pending.tracks.translate(index.tracks);
+    const userOf = pending.users.translate(index.users);
+    const tally = this.#tally;
+    const seen = this.#seen;
+    let current = -1;
+    let bytes: Uint8Array = new Uint8Array(0);
+    for (let i = 0; i < pending.count; i++) {
+      const c = pending.chunk[i]!;
+      if (c !== current) {
+        current = c;
+        bytes = pending.chunks[c]!;
+        this.#view = viewOf(bytes);
+        this.#crs = pending.crs[c]!;
+      }
+      const localTrack = pending.track[i]!;
+      const track = localTrack === -1 ? -1 : trackOf[localTrack]!;
+      const user = localTrack === -1 ? -1 : userOf[pending.user[i]!]!;
+      if (track === -1 || user === -1) {
+        this.#onLine(bytes, pending.start[i]!, pending.end[i]!);
+        continue;
+      }
+      this.#line++;
+      tally.rowsRead++;
+      if (seen.add(user, track, pending.second[i]!)) {
+        compact.add(pending.day[i]!, track, user);
+        tally.rowsKept++;
+      } else tally.duplicateRows++;
+    }
   }
 
   /** Feeds the next chunk of (decompressed, UTF-8-checked) bytes. */
@@ -143,11 +210,15 @@ export class StreamsScanner {
       this.#tail = undefined;
       this.#crs = line.indexOf(CR) !== -1;
       this.#view = viewOf(line);
-      this.#onLine(line, 0, line.length);
+      if (this.#pending !== undefined && this.#sawHeader) {
+        this.#pending.useChunk(line, this.#crs);
+        this.#pending.later(0, line.length);
+      } else this.#onLine(line, 0, line.length);
       from = nl + 1;
     }
     this.#crs = crs;
     this.#view = viewOf(chunk);
+    this.#pending?.useChunk(chunk, crs);
     from = this.#lines(chunk, from, base);
     if (from === -1) {
       this.#done = true;
@@ -179,6 +250,7 @@ export class StreamsScanner {
       from = nl + 1;
     }
     const lane = !this.#crs;
+    const pending = this.#pending;
     const u = this.#userCol;
     const t = this.#trackCol;
     const l = this.#timeCol;
@@ -186,10 +258,10 @@ export class StreamsScanner {
     const timeLast = l === width - 1 ? l : -1;
     const maxLine = this.#maxLine;
     const view = this.#view;
-    const tracks = this.#index.tracks;
-    const users = this.#index.users;
+    const tracks = this.#index?.tracks;
+    const users = this.#index?.users;
     const seen = this.#seen;
-    const compact = this.compact;
+    const compact = this.#compact;
     const tally = this.#tally;
     const n = chunk.length;
     for (;;) {
@@ -261,14 +333,26 @@ export class StreamsScanner {
           const tb = chunk[ts]!;
           if (ub > 32 && ub < 127 && tb > 32 && tb < 127) {
             const second = this.#fastTime(chunk, ls, le);
+            if (second >= 0 && pending !== undefined) {
+              pending.row(
+                from,
+                nl,
+                pending.tracks.internIn(view, chunk, ts, te),
+                pending.users.internIn(view, chunk, us, ue),
+                second,
+                this.#lastDay,
+              );
+              from = nl + 1;
+              continue;
+            }
             if (second >= 0) {
-              const track = tracks.findIn(view, ts, te);
-              const user = track === -1 ? -1 : users.findIn(view, us, ue);
+              const track = tracks!.findIn(view, ts, te);
+              const user = track === -1 ? -1 : users!.findIn(view, us, ue);
               if (user !== -1) {
                 this.#line++;
                 tally.rowsRead++;
                 if (seen.add(user, track, second)) {
-                  compact.add(this.#lastDay, track, user);
+                  compact!.add(this.#lastDay, track, user);
                   tally.rowsKept++;
                 } else tally.duplicateRows++;
                 from = nl + 1;
@@ -282,7 +366,8 @@ export class StreamsScanner {
         nl = chunk.indexOf(LF, from);
         if (nl === -1) return from;
       }
-      this.#onLine(chunk, from, nl);
+      if (pending !== undefined) pending.later(from, nl);
+      else this.#onLine(chunk, from, nl);
       from = nl + 1;
     }
   }
@@ -313,6 +398,7 @@ export class StreamsScanner {
   /** Ends the input and returns the report (the compact partial is {@link compact}). */
   finish(): FileReport {
     if (this.#inRange) throw new Error("StreamsScanner.finish: a range scan ends with finishRange()");
+    if (this.#pending !== undefined) throw new Error("StreamsScanner.finish: no index yet (call resolve)");
     if (this.#tail !== undefined) {
       const tail = this.#tail;
       this.#tail = undefined;
@@ -456,12 +542,12 @@ export class StreamsScanner {
       fraction = dot === -1 ? undefined : parsed.instant;
     }
 
-    const track = this.#index.tracks.findIn(this.#view, this.#ts, this.#te);
+    const track = this.#index!.tracks.findIn(this.#view, this.#ts, this.#te);
     if (track === -1) {
       this.#problem(row, "track_id", unknownTrack(decoder.decode(buf.subarray(this.#ts, this.#te))));
       return;
     }
-    const user = this.#index.users.findIn(this.#view, this.#us, this.#ue);
+    const user = this.#index!.users.findIn(this.#view, this.#us, this.#ue);
     if (user === -1) {
       this.#problem(row, "user_id", UNKNOWN_USER);
       return;
@@ -517,25 +603,111 @@ export class StreamsScanner {
 }
 
 /**
+ * Rows a {@link StreamsScanner} read before it had its catalog index, in input order: the
+ * lines of the common form with their ids interned locally, time and day; every other line by
+ * its place, for the full per-line path. The chunks are kept until the rows are counted.
+ */
+class Pending {
+  readonly tracks = new ByteInterner();
+  readonly users = new ByteInterner();
+  readonly chunks: Uint8Array[] = [];
+  readonly crs: boolean[] = [];
+  count = 0;
+  chunk = new Int32Array(1024);
+  start = new Int32Array(1024);
+  end = new Int32Array(1024);
+  /** Local track id, or -1 for a line left to the per-line path. */
+  track = new Int32Array(1024);
+  user = new Int32Array(1024);
+  day = new Int32Array(1024);
+  second = new Float64Array(1024);
+
+  /** The chunk the next rows are in. */
+  useChunk(bytes: Uint8Array, crs: boolean): void {
+    this.chunks.push(bytes);
+    this.crs.push(crs);
+  }
+
+  row(start: number, end: number, track: number, user: number, second: number, day: number): void {
+    if (this.count === this.chunk.length) this.#grow();
+    const i = this.count++;
+    this.chunk[i] = this.chunks.length - 1;
+    this.start[i] = start;
+    this.end[i] = end;
+    this.track[i] = track;
+    this.user[i] = user;
+    this.second[i] = second;
+    this.day[i] = day;
+  }
+
+  /** A line for the per-line path. */
+  later(start: number, end: number): void {
+    this.row(start, end, -1, -1, 0, 0);
+  }
+
+  #grow(): void {
+    const grow = <T extends Int32Array | Float64Array>(a: T): T => {
+      const b = new (a.constructor as new (n: number) => T)(a.length * 2);
+      b.set(a);
+      return b;
+    };
+    this.chunk = grow(this.chunk);
+    this.start = grow(this.start);
+    this.end = grow(this.end);
+    this.track = grow(this.track);
+    this.user = grow(this.user);
+    this.day = grow(this.day);
+    this.second = grow(this.second);
+  }
+}
+
+/**
+ * Rows a scan reads ahead while waiting for its catalog index, at most: beyond that it waits
+ * (with the chunks they lie in, about 80 bytes a row).
+ */
+const MAX_WAITING_ROWS = 1 << 20;
+
+/**
  * Scans a whole streams file with {@link StreamsScanner}. Throws {@link FastPathUnsupported}
  * when the general reader must handle the file instead.
+ *
+ * `index` may be a promise (the catalog still being read elsewhere): the scan then reads ahead
+ * (up to about a million rows) and counts the rows once the index is there, with the same
+ * results.
  */
 export async function scanStreamsFast(
   source: ByteSource,
   name: string,
-  index: CatalogIndex,
+  index: CatalogIndex | PromiseLike<CatalogIndex>,
   options: ScanOptions = {},
 ): Promise<{ report: FileReport; compact: CompactKpis }> {
-  const scanner = new StreamsScanner(index, name, options, new DuplicateFilter());
+  const later = "then" in index ? index : undefined;
+  let arrived: CatalogIndex | undefined;
+  later?.then(
+    (value) => {
+      arrived = value;
+    },
+    () => {},
+  );
+  const scanner = new StreamsScanner(
+    later === undefined ? (index as CatalogIndex) : undefined,
+    name,
+    options,
+  );
   try {
     for await (const chunk of checkUtf8(maybeGunzip(source, name, options.gzip), name)) {
       scanner.feed(chunk);
+      if (scanner.waiting) {
+        if (arrived !== undefined) scanner.resolve(arrived);
+        else if (scanner.rowsWaiting >= MAX_WAITING_ROWS) scanner.resolve(await later!);
+      }
       options.onProgress?.({ file: name, rowsRead: scanner.rowsRead });
     }
   } catch (err) {
     if (err instanceof CsvFormatError) throw new FastPathUnsupported(err.code);
     throw err;
   }
+  if (scanner.waiting) scanner.resolve(await later!);
   const report = scanner.finish();
   return { report, compact: scanner.compact };
 }
