@@ -166,9 +166,7 @@ export class ByteInterner {
   translate(other: ByteInterner): Int32Array {
     const ids = new Int32Array(this.#size);
     for (let id = 0; id < this.#size; id++) {
-      const from = this.#starts[id]!;
-      const to = id + 1 < this.#size ? this.#starts[id + 1]! : this.#used;
-      ids[id] = other.findIn(this.#arenaView, from, to);
+      ids[id] = other.findIn(this.#arenaView, this.#starts[id]!, this.#endOf(id));
     }
     return ids;
   }
@@ -216,10 +214,15 @@ export class ByteInterner {
     return id;
   }
 
+  /** Where id `id`'s bytes end in the arena (ids are stored in order). */
+  #endOf(id: number): number {
+    return id + 1 < this.#size ? this.#starts[id + 1]! : this.#used;
+  }
+
   /** Puts id `id` (its bytes in the arena) into a free slot of the table. */
   #place(id: number): void {
     const from = this.#starts[id]!;
-    const length = (id + 1 < this.#size ? this.#starts[id + 1]! : this.#used) - from;
+    const length = this.#endOf(id) - from;
     const arena = this.#arenaView;
     const hash = this.#hashes[id]!;
     const table = this.#table;

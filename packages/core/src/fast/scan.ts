@@ -149,12 +149,9 @@ export class StreamsScanner {
     if (pending === undefined) throw new Error("StreamsScanner.resolve: the scanner has its index");
     this.#pending = undefined;
     this.#index = index;
-    const compact = new CompactKpis(index);
-    this.#compact = compact;
+    this.#compact = new CompactKpis(index);
     const trackOf = pending.tracks.translate(index.tracks);
     const userOf = pending.users.translate(index.users);
-    const tally = this.#tally;
-    const seen = this.#seen;
     let current = -1;
     let bytes: Uint8Array = new Uint8Array(0);
     for (let i = 0; i < pending.count; i++) {
@@ -172,13 +169,18 @@ export class StreamsScanner {
         this.#onLine(bytes, pending.start[i]!, pending.end[i]!);
         continue;
       }
-      this.#line++;
-      tally.rowsRead++;
-      if (seen.add(user, track, pending.second[i]!)) {
-        compact.add(pending.day[i]!, track, user);
-        tally.rowsKept++;
-      } else tally.duplicateRows++;
+      this.#count(pending.day[i]!, track, user, pending.second[i]!);
     }
+  }
+
+  /** Counts a row of the common form whose ids are known: a listen, or a duplicate. */
+  #count(day: number, track: number, user: number, second: number): void {
+    this.#line++;
+    this.#tally.rowsRead++;
+    if (this.#seen.add(user, track, second)) {
+      this.#compact!.add(day, track, user);
+      this.#tally.rowsKept++;
+    } else this.#tally.duplicateRows++;
   }
 
   /** Feeds the next chunk of (decompressed, UTF-8-checked) bytes. */
@@ -260,9 +262,6 @@ export class StreamsScanner {
     const view = this.#view;
     const tracks = this.#index?.tracks;
     const users = this.#index?.users;
-    const seen = this.#seen;
-    const compact = this.#compact;
-    const tally = this.#tally;
     const n = chunk.length;
     for (;;) {
       if (base + from >= end) return -1;
@@ -349,12 +348,7 @@ export class StreamsScanner {
               const track = tracks!.findIn(view, ts, te);
               const user = track === -1 ? -1 : users!.findIn(view, us, ue);
               if (user !== -1) {
-                this.#line++;
-                tally.rowsRead++;
-                if (seen.add(user, track, second)) {
-                  compact!.add(this.#lastDay, track, user);
-                  tally.rowsKept++;
-                } else tally.duplicateRows++;
+                this.#count(this.#lastDay, track, user, second);
                 from = nl + 1;
                 continue;
               }
