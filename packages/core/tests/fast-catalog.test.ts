@@ -3,6 +3,7 @@ import { describe, expect, it } from "vitest";
 import {
   type Catalog,
   CatalogIndex,
+  compareCodePoints,
   FastPathUnsupported,
   loadCatalog,
   scanCatalogFast,
@@ -67,14 +68,21 @@ function text(d: SongsFile, header: string[]): string {
 
 const encoder = new TextEncoder();
 
-/** Every catalog id is found in a CatalogIndex of the catalog, at the id's own position. */
+/**
+ * A CatalogIndex of the catalog numbers its ids in code point order, finds every id at its own
+ * number, and the catalog then lists its entries in that order.
+ */
 function expectIndexed(catalog: Catalog): void {
   const index = new CatalogIndex(catalog);
-  expect(index.trackIds).toEqual([...catalog.tracks()].map((t) => t.trackId));
-  expect(index.userIds).toEqual([...catalog.users()]);
-  for (const [i, id] of index.trackIds.entries())
+  const trackIds = Array.from({ length: index.trackCount }, (_, t) => index.trackId(t));
+  const userIds = Array.from({ length: index.userCount }, (_, u) => index.userId(u));
+  expect(trackIds).toEqual([...catalog.tracks()].map((t) => t.trackId));
+  expect(userIds).toEqual([...catalog.users()]);
+  expect(trackIds).toEqual([...trackIds].sort(compareCodePoints));
+  expect(userIds).toEqual([...userIds].sort(compareCodePoints));
+  for (const [i, id] of trackIds.entries())
     expect(index.tracks.find(encoder.encode(id), 0, encoder.encode(id).length)).toBe(i);
-  for (const [i, id] of index.userIds.entries())
+  for (const [i, id] of userIds.entries())
     expect(index.users.find(encoder.encode(id), 0, encoder.encode(id).length)).toBe(i);
   expect(index.tracks.find(encoder.encode("not an id"), 0, 9)).toBe(-1);
 }

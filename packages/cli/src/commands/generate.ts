@@ -1,4 +1,4 @@
-import { type FlagSpec, parseFlags, required, UsageError, wholeNumber } from "../args.js";
+import { boundedNumber, type FlagSpec, parseFlags, required, UsageError, wholeNumber } from "../args.js";
 import { generateDataset } from "../generate/index.js";
 import { type CliIo, n } from "../io.js";
 
@@ -18,6 +18,8 @@ Options:
   --songs N           songs in the catalog (default: streams/20, from 200 to 114000)
   --users N           users (default: streams/50, from 100 to 50000)
   --files N           valid streams files (default: one per million rows)
+  --track-skew X      Zipf exponent of track popularity, 0 = uniform (default 1.1)
+  --user-skew X       Zipf exponent of user activity, 0 = uniform (default 0.7)
   --start-date DATE   first listen date, YYYY-MM-DD (default 2025-06-22)
   --gzip              write streams files as .csv.gz
   --quiet             no progress on stderr`;
@@ -30,6 +32,8 @@ const spec: FlagSpec = {
   songs: "string",
   users: "string",
   files: "string",
+  "track-skew": "string",
+  "user-skew": "string",
   "start-date": "string",
   gzip: "boolean",
   quiet: "boolean",
@@ -55,6 +59,8 @@ export async function generateCommand(argv: readonly string[], io: CliIo): Promi
     ...optional("songs", 1),
     ...optional("users", 1),
     ...optional("files", 1),
+    ...(flags.strings.has("track-skew") ? { trackSkew: boundedNumber(flags, "track-skew", 0, 0, 10) } : {}),
+    ...(flags.strings.has("user-skew") ? { userSkew: boundedNumber(flags, "user-skew", 0, 0, 10) } : {}),
     ...(startDate === undefined ? {} : { startDate }),
     gzip: flags.booleans.has("gzip"),
     ...(quiet

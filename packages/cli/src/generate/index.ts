@@ -41,6 +41,13 @@ export interface GenerateOptions {
   users?: number;
   /** Number of valid streams files. @default max(1, ceil(streams / 1_000_000)) */
   files?: number;
+  /**
+   * Skew of track popularity: the Zipf exponent of the track ranks (0 = every track equally
+   * likely; 1.1 = a few hits take most listens). @default 1.1
+   */
+  trackSkew?: number;
+  /** Skew of user activity: the Zipf exponent of the user ranks (0 = uniform). @default 0.7 */
+  userSkew?: number;
   /** First listen date, `YYYY-MM-DD`. @default "2025-06-22" */
   startDate?: string;
   /** Write the streams files as `.csv.gz`. @default false */
@@ -112,8 +119,10 @@ const CHUNK_SIZE = 1 << 20;
 /** Fast compression: half the time of the default level for ~6% larger files. */
 const GZIP_LEVEL = 1;
 const PROGRESS_EVERY = 100_000;
-const TRACK_EXPONENT = 1.1;
-const USER_EXPONENT = 0.7;
+const DEFAULT_TRACK_SKEW = 1.1;
+const DEFAULT_USER_SKEW = 0.7;
+/** The largest Zipf exponent accepted for a skew. */
+const MAX_SKEW = 10;
 /** Shares of special rows in each streams file (exact counts, at random positions). */
 const DUPLICATE_ROW_SHARE = 0.001;
 const UNKNOWN_TRACK_SHARE = 0.0005;
@@ -139,6 +148,8 @@ interface Config {
   readonly songs: number;
   readonly users: number;
   readonly files: number;
+  readonly trackSkew: number;
+  readonly userSkew: number;
   /** Days since 1970-01-01 of the first listen date. */
   readonly startDay: number;
   readonly gzip: boolean;
@@ -264,10 +275,21 @@ function resolve(o: GenerateOptions): Config {
     songs,
     users,
     files,
+    trackSkew: skew("trackSkew", o.trackSkew ?? DEFAULT_TRACK_SKEW),
+    userSkew: skew("userSkew", o.userSkew ?? DEFAULT_USER_SKEW),
     startDay,
     gzip: o.gzip ?? false,
     onProgress: o.onProgress,
   };
+}
+
+function skew(name: string, value: unknown): number {
+  if (typeof value !== "number" || !Number.isFinite(value) || value < 0 || value > MAX_SKEW) {
+    throw new ConfigurationError(
+      `generate: ${name} must be a number from 0 to ${MAX_SKEW}, got ${String(value)}`,
+    );
+  }
+  return value;
 }
 
 function whole(name: string, value: unknown, min: number, max: number): number {
@@ -435,7 +457,7 @@ class SongCatalog {
       this.byRank.push(`${this.ids[song]!},`);
     }
     this.rankBytes = packAscii(this.byRank, TRACK_ID_WIDTH);
-    this.sampler = new ZipfSampler(n, TRACK_EXPONENT);
+    this.sampler = new ZipfSampler(n, cfg.trackSkew);
 
     const duplicates = n >= 2 ? Math.max(1, Math.round(n * SONG_DUPLICATE_SHARE)) : 0;
     // Bad rows stay far below the 10% a file may have: at most 2% even for tiny catalogs.
@@ -605,7 +627,7 @@ class UserCatalog {
     for (let r = 0; r < cfg.users; r++) this.byRank.push(`${this.id(order[r]!)},`);
     this.idWidth = this.width + 2;
     this.rankBytes = packAscii(this.byRank, this.idWidth);
-    this.sampler = new ZipfSampler(cfg.users, USER_EXPONENT);
+    this.sampler = new ZipfSampler(cfg.users, cfg.userSkew);
   }
 
   id(n: number): string {

@@ -1,6 +1,6 @@
-import type { Catalog } from "../kpi/catalog.js";
+import { type Catalog, catalogTables } from "../kpi/catalog.js";
 import { compareCodePoints } from "../kpi/order.js";
-import { prebuiltIds } from "./catalog-ids.js";
+import type { TrackTable } from "./catalog-tables.js";
 import { ByteInterner, type SharedInterner } from "./interner.js";
 
 /** What a worker thread needs of a {@link CatalogIndex} to scan rows: see {@link CatalogIndex.toShared}. */
@@ -11,26 +11,48 @@ export interface SharedCatalogIndex {
   readonly genreCount: number;
 }
 
-const encoder = new TextEncoder();
+const decoder = new TextDecoder();
 
 /**
- * A {@link Catalog} with every id interned to a dense integer, for the fast row source: tracks
- * and users are looked up by the bytes of a row's field, genres are indexes.
+ * A {@link Catalog} for the fast row source, every id a dense integer: track `t` is the
+ * catalog's `t`-th track id in byte (code point) order, user `u` likewise, genre `g` the
+ * `g`-th genre name in code point order. Comparing two track numbers is comparing their ids.
+ * Tracks and users are looked up by the bytes of a row's field. Building one sorts the
+ * catalog's tables in place and freezes the catalog.
  */
 export class CatalogIndex {
   readonly tracks: ByteInterner;
   readonly users: ByteInterner;
-  readonly trackIds: string[] = [];
-  readonly trackNames: string[] = [];
-  readonly trackArtists: (string | undefined)[] = [];
+  /** Genre of each track. */
   readonly trackGenre: Int32Array;
+  /** `duration_ms` of each track. */
   readonly trackDuration: Float64Array;
-  readonly userIds: string[] = [];
-  readonly genres: string[] = [];
-  /** Genre indexes sorted by genre name (code point order). */
-  readonly genreOrder: Int32Array;
+  /** Genre names, in code point order. */
+  readonly genres: string[];
+  readonly #tracks: TrackTable | undefined;
 
-  /** The parts a worker needs to scan rows, in shared memory (ids, names and durations stay here). */
+  constructor(catalog: Catalog) {
+    catalog.freeze();
+    const tables = catalogTables.get(catalog)!;
+    tables.tracks.sortByBytes();
+    tables.users.sortByBytes();
+    this.#tracks = tables.tracks;
+    this.tracks = tables.tracks.ids;
+    this.users = tables.users.ids;
+    const n = tables.tracks.size;
+    // Only genres some track has, renumbered in name order.
+    const used = new Set<number>();
+    for (let t = 0; t < n; t++) used.add(tables.tracks.genre[t]!);
+    const names = [...used].map((g) => tables.tracks.genres[g]!).sort(compareCodePoints);
+    const renumber = new Map(names.map((name, i) => [name, i]));
+    this.genres = names;
+    this.trackGenre = new Int32Array(n);
+    for (let t = 0; t < n; t++)
+      this.trackGenre[t] = renumber.get(tables.tracks.genres[tables.tracks.genre[t]!]!)!;
+    this.trackDuration = tables.tracks.duration.subarray(0, n);
+  }
+
+  /** The parts a worker needs to scan rows, in shared memory (names and durations stay here). */
   toShared(): SharedCatalogIndex {
     const trackGenre = new Int32Array(new SharedArrayBuffer(this.trackGenre.byteLength));
     trackGenre.set(this.trackGenre);
@@ -43,8 +65,8 @@ export class CatalogIndex {
   }
 
   /**
-   * A scanning-only index in a worker thread: lookups and genres work; names, ids and
-   * durations are not there, so its partials are finalised where the full index is.
+   * A scanning-only index in a worker thread: lookups and genres work; names and durations are
+   * not there, so its partials are finalised where the full index is.
    */
   static fromShared(shared: SharedCatalogIndex): CatalogIndex {
     const index = Object.create(CatalogIndex.prototype) as {
@@ -53,62 +75,38 @@ export class CatalogIndex {
     Object.assign(index, {
       tracks: ByteInterner.fromShared(shared.tracks),
       users: ByteInterner.fromShared(shared.users),
-      trackIds: new Array(shared.tracks.size),
-      trackNames: [],
-      trackArtists: [],
       trackGenre: shared.trackGenre,
       trackDuration: new Float64Array(0),
-      userIds: new Array(shared.users.size),
       genres: new Array(shared.genreCount),
-      genreOrder: new Int32Array(0),
     });
     return index as CatalogIndex;
   }
 
-  constructor(catalog: Catalog) {
-    const genreIndex = new Map<string, number>();
-    this.trackGenre = new Int32Array(catalog.trackCount);
-    this.trackDuration = new Float64Array(catalog.trackCount);
-    // Ids are encoded into one scratch buffer (a UTF-8 id takes at most 3 bytes a UTF-16 unit).
-    let scratch = new Uint8Array(256);
-    const bytesOf = (id: string): Uint8Array => {
-      if (id.length * 3 > scratch.length) scratch = new Uint8Array(id.length * 3);
-      return scratch.subarray(0, encoder.encodeInto(id, scratch).written);
-    };
-    // Ids the catalog reader already interned, in catalog order, are taken as they are.
-    const prebuilt = prebuiltIds.get(catalog);
-    const tracks = prebuilt?.tracks?.size === catalog.trackCount ? prebuilt.tracks : undefined;
-    const users = prebuilt?.users?.size === catalog.userCount ? prebuilt.users : undefined;
-    this.tracks = tracks ?? new ByteInterner(catalog.trackCount, catalog.trackCount * 24);
-    this.users = users ?? new ByteInterner(catalog.userCount, catalog.userCount * 12);
-    let position = 0;
-    for (const track of catalog.tracks()) {
-      const id = tracks !== undefined ? position++ : this.tracks.intern(bytesOf(track.trackId));
-      this.trackIds[id] = track.trackId;
-      this.trackNames[id] = track.name;
-      this.trackArtists[id] = track.artists;
-      let g = genreIndex.get(track.genre);
-      if (g === undefined) {
-        g = this.genres.length;
-        genreIndex.set(track.genre, g);
-        this.genres.push(track.genre);
-      }
-      this.trackGenre[id] = g;
-      this.trackDuration[id] = track.durationMs;
-    }
-    let userPosition = 0;
-    for (const user of catalog.users())
-      this.userIds[users !== undefined ? userPosition++ : this.users.intern(bytesOf(user))] = user;
-    this.genreOrder = Int32Array.from(
-      this.genres.map((_, i) => i).sort((a, b) => compareCodePoints(this.genres[a]!, this.genres[b]!)),
-    );
-  }
-
   get trackCount(): number {
-    return this.trackIds.length;
+    return this.tracks.size;
   }
 
   get userCount(): number {
-    return this.userIds.length;
+    return this.users.size;
+  }
+
+  /** The id of track `t`. */
+  trackId(t: number): string {
+    return decoder.decode(this.tracks.bytesOf(t));
+  }
+
+  /** The name of track `t` (not in a worker thread's index). */
+  trackName(t: number): string {
+    return this.#tracks!.name(t);
+  }
+
+  /** The artists of track `t`, when the songs file had that column. */
+  trackArtists(t: number): string | undefined {
+    return this.#tracks!.artists(t);
+  }
+
+  /** The id of user `u`. */
+  userId(u: number): string {
+    return decoder.decode(this.users.bytesOf(u));
   }
 }

@@ -1,51 +1,65 @@
 import { checkUtf8, concatBytes, maybeGunzip } from "../csv/bytes.js";
 import { type ByteSource, DEFAULT_MAX_ROW_BYTES } from "../csv/index.js";
 import { CsvFormatError } from "../errors/index.js";
-import type { Track } from "../kpi/types.js";
 import { type FieldProblem, genreProblem, keyProblem, readDurationMs } from "../schema/index.js";
 import { DEFAULT_MAX_BAD_ROW_SHARE, type FileReport, RowTally, type ScanOptions } from "../validate/index.js";
 import { isBlankBytes } from "./bytes.js";
-import { ByteInterner } from "./interner.js";
+import { TrackTable, UserTable } from "./catalog-tables.js";
+import { ByteInterner, viewOf } from "./interner.js";
 import { FastPathUnsupported } from "./scan.js";
 
 const COMMA = 44;
 const QUOTE = 34;
 const LF = 10;
 const CR = 13;
+const PLUS = 43;
 const decoder = new TextDecoder();
-const encoder = new TextEncoder();
 
 const SONG_COLUMNS = ["track_id", "track_name", "track_genre", "duration_ms", "artists"] as const;
 const USER_COLUMNS = ["user_id", "user_name"] as const;
+/** Slots of the wanted song columns, in {@link SONG_COLUMNS} order. */
+const ID = 0;
+const NAME = 1;
+const GENRE = 2;
+const DURATION = 3;
+const ARTISTS = 4;
 
 /**
  * Reads RFC 4180 records from bytes: quoted fields with doubled quotes and line breaks, CRLF or
  * LF. Anything csv-parse would treat in a way of its own (a quote inside an unquoted field,
  * text after a closing quote, a lone CR at the end) is left to it: {@link FastPathUnsupported}.
- * Calls `onRecord` with the values of the wanted columns (others are skipped without making
- * strings), the field count and the line the record ends on.
+ * Calls `onRecord` once a record is read, with the byte spans of the wanted columns in
+ * {@link start} / {@link end} / {@link escaped} (no strings are made), the field count and the
+ * line the record ends on.
  */
 class RecordReader {
   #tail: Uint8Array | undefined;
   #line = 0;
   #wanted: Int32Array = new Int32Array(0);
-  readonly #values: (string | undefined)[] = [];
-  /** The record's buffer and the bytes of its first wanted column (the id), unless quoted with doubled quotes. */
-  #buf: Uint8Array = new Uint8Array(0);
-  #idStart = 0;
-  #idEnd = -1;
-  #view: DataView = new DataView(new ArrayBuffer(0));
+  /** Per wanted slot: where its bytes are in {@link buf} (-1: the record has no such field). */
+  readonly start: Int32Array;
+  readonly end: Int32Array;
+  /** Per wanted slot: 1 when the field was quoted with doubled quotes inside. */
+  readonly escaped: Uint8Array;
+  /** The buffer of the current record, and a view of it. */
+  buf: Uint8Array = new Uint8Array(0);
+  view: DataView = new DataView(new ArrayBuffer(0));
+  readonly #header: string[] = [];
   #onHeader: (names: string[]) => Int32Array;
-  #onRecord: (values: (string | undefined)[], fields: number, line: number, blank: boolean) => void;
+  #onRecord: (fields: number, line: number, blank: boolean) => void;
   #sawHeader = false;
   #headerNames: string[] = [];
   readonly #maxRecord: number;
 
   constructor(
+    slots: number,
     onHeader: (names: string[]) => Int32Array,
-    onRecord: (values: (string | undefined)[], fields: number, line: number, blank: boolean) => void,
+    onRecord: (fields: number, line: number, blank: boolean) => void,
     maxRecord: number,
   ) {
+    this.start = new Int32Array(slots);
+    this.end = new Int32Array(slots);
+    this.escaped = new Uint8Array(slots);
     this.#onHeader = onHeader;
     this.#onRecord = onRecord;
     this.#maxRecord = maxRecord;
@@ -60,6 +74,8 @@ class RecordReader {
       buf = concatBytes(this.#tail, buf);
       this.#tail = undefined;
     }
+    this.buf = buf;
+    this.view = viewOf(buf);
     let pos = 0;
     for (;;) {
       const end = this.#record(buf, pos, last);
@@ -86,12 +102,12 @@ class RecordReader {
     let field = 0;
     let lines = 0;
     let blank = true;
-    this.#values.length = 0;
-    this.#buf = buf;
-    this.#idEnd = -1;
     const wanted = this.#wanted;
+    const header = !this.#sawHeader;
+    if (header) this.#header.length = 0;
+    this.start.fill(-1);
     for (;;) {
-      const want = !this.#sawHeader ? field : field < wanted.length ? wanted[field]! : -1;
+      const want = header ? -2 : field < wanted.length ? wanted[field]! : -1;
       let start: number;
       let end: number;
       let escaped = false;
@@ -141,18 +157,14 @@ class RecordReader {
         }
         i = j;
       }
-      if (want >= 0) {
-        let text = decoder.decode(buf.subarray(start, end));
-        if (escaped) text = text.replaceAll('""', '"');
-        else if (want === 0) {
-          this.#idStart = start;
-          this.#idEnd = end;
-        }
-        if (blank && text.trim() !== "") blank = false;
-        if (!this.#sawHeader) this.#values.push(text);
-        else this.#values[want] = text;
-      } else if (blank && !isBlankBytes(buf, start, end)) {
-        blank = false;
+      if (blank && !isBlankBytes(buf, start, end)) blank = false;
+      if (want === -2) {
+        const text = decoder.decode(buf.subarray(start, end));
+        this.#header.push(escaped ? text.replaceAll('""', '"') : text);
+      } else if (want >= 0) {
+        this.start[want] = start;
+        this.end[want] = end;
+        this.escaped[want] = escaped ? 1 : 0;
       }
       field++;
       if (i >= n || buf[i] !== COMMA) break;
@@ -163,14 +175,14 @@ class RecordReader {
     if (i < n && buf[i] === LF) i++;
     else if (!last) return -1;
     this.#line += lines + 1;
-    if (!this.#sawHeader) {
+    if (header) {
       if (blank) return i; // blank records before the header are skipped
       this.#sawHeader = true;
-      this.#headerNames = this.#values.map((v) => v ?? "");
+      this.#headerNames = [...this.#header];
       this.#wanted = this.#onHeader(this.#headerNames);
       return i;
     }
-    this.#onRecord(this.#values, field, this.#line, blank);
+    this.#onRecord(field, this.#line, blank);
     return i;
   }
 
@@ -179,21 +191,10 @@ class RecordReader {
     return -1;
   }
 
-  /**
-   * Interns the current record's id (its first wanted column, `id`) in `ids` by its bytes,
-   * without encoding the string again unless it was quoted with doubled quotes.
-   */
-  internId(ids: ByteInterner, id: string): number {
-    if (this.#idEnd < 0) return ids.intern(encoder.encode(id));
-    const buf = this.#buf;
-    const view = this.#view;
-    if (
-      view.buffer !== buf.buffer ||
-      view.byteOffset !== buf.byteOffset ||
-      view.byteLength !== buf.byteLength
-    )
-      this.#view = new DataView(this.#buf.buffer, this.#buf.byteOffset, this.#buf.byteLength);
-    return ids.internIn(this.#view, this.#buf, this.#idStart, this.#idEnd);
+  /** The value of wanted slot `slot` of the current record as a string (doubled quotes undone). */
+  text(slot: number): string {
+    const text = decoder.decode(this.buf.subarray(this.start[slot]!, this.end[slot]!));
+    return this.escaped[slot] === 1 ? text.replaceAll('""', '"') : text;
   }
 
   get sawHeader(): boolean {
@@ -201,19 +202,37 @@ class RecordReader {
   }
 }
 
-/** Song rows (first valid occurrence per id, in file order) or user ids, and the report. */
+/** What {@link scanCatalogFast} read: the report, and the file's first valid occurrence of each id, as tables. */
 export interface CatalogScan {
   readonly report: FileReport;
-  readonly tracks: Track[];
-  readonly users: string[];
-  /** The ids of `tracks` or `users` interned by their UTF-8 bytes, in the same order (id `i` is entry `i`). */
-  readonly ids: ByteInterner;
+  /** The songs of a songs file (in file order). */
+  readonly tracks?: TrackTable;
+  /** The user ids of a users file (in file order). */
+  readonly users?: UserTable;
+}
+
+/** `duration_ms` of plain ASCII digits (an optional `+`, ASCII white space around): its value, or -1 for anything else. */
+function plainDuration(buf: Uint8Array, start: number, end: number): number {
+  let s = start;
+  let e = end;
+  while (s < e && (buf[s] === 32 || (buf[s]! >= 9 && buf[s]! <= 13))) s++;
+  while (e > s && (buf[e - 1] === 32 || (buf[e - 1]! >= 9 && buf[e - 1]! <= 13))) e--;
+  if (s < e && buf[s] === PLUS) s++;
+  if (s === e || e - s > 15) return -1;
+  let value = 0;
+  for (let i = s; i < e; i++) {
+    const d = buf[i]! - 48;
+    if (d < 0 || d > 9) return -1;
+    value = value * 10 + d;
+  }
+  return value;
 }
 
 /**
  * Reads a songs or users file with a byte-level RFC 4180 reader, with the checks, codes,
- * messages and counts of the general reader and the built-in schemas. Throws
- * {@link FastPathUnsupported} for anything it leaves to the general reader.
+ * messages and counts of the general reader and the built-in schemas, straight into columnar
+ * tables (no object or string per row). Throws {@link FastPathUnsupported} for anything it
+ * leaves to the general reader.
  */
 export async function scanCatalogFast(
   source: ByteSource,
@@ -226,25 +245,31 @@ export async function scanCatalogFast(
   const required = kind === "songs" ? 4 : 2;
   let width = 0;
   const tally = new RowTally(name, kind, options.maxIssues ?? 100);
-  const tracks: Track[] = [];
-  const users: string[] = [];
-  const ids = new ByteInterner(kind === "songs" ? 1 << 14 : 1 << 12);
+  const tracks = kind === "songs" ? new TrackTable(1 << 14) : undefined;
+  const users = kind === "users" ? new UserTable(1 << 12) : undefined;
+  // Genres by their bytes: each distinct spelling is checked once.
+  const genreBytes = new ByteInterner(64, 4096);
+  const genreVerdict: (number | FieldProblem)[] = [];
+  let scratch = new Uint8Array(256);
   let firstRecord = true;
   const drop = tally.drop.bind(tally);
   const problem = (row: number, line: number, column: string, p: FieldProblem) =>
     drop(p.code, row, line, `${column} ${p.message}`, column);
-  /** `true` for the first valid row of an id; a later one is a duplicate row. */
-  const keep = (id: string): boolean => {
-    const before = ids.size;
-    reader.internId(ids, id);
-    if (ids.size === before) {
-      tally.duplicateRows++;
-      return false;
+  /** The bytes of slot `slot` with doubled quotes undone, in `scratch` (only for escaped fields). */
+  const unescaped = (slot: number): Uint8Array => {
+    const { buf } = reader;
+    const s = reader.start[slot]!;
+    const e = reader.end[slot]!;
+    if (e - s > scratch.length) scratch = new Uint8Array(e - s);
+    let n = 0;
+    for (let i = s; i < e; i++) {
+      scratch[n++] = buf[i]!;
+      if (buf[i] === QUOTE) i++;
     }
-    tally.rowsKept++;
-    return true;
+    return scratch.subarray(0, n);
   };
   const reader = new RecordReader(
+    columns.length,
     (names) => {
       if (firstRecord && names[0]?.charCodeAt(0) === 0xfeff) names[0] = names[0].slice(1);
       firstRecord = false;
@@ -260,26 +285,60 @@ export async function scanCatalogFast(
       width = trimmed.length;
       return wanted;
     },
-    (values, fields, line, blank) => {
+    (fields, line, blank) => {
       if (blank) return;
       const row = ++tally.rowsRead;
       if (fields !== width)
         return drop("column_count", row, line, `has ${fields} fields, the header has ${width}`);
       // The checks of the built-in schema, in its column order, with its codes and messages.
-      const id = values[0]!;
-      const empty = keyProblem(id);
-      if (empty !== undefined) return problem(row, line, kind === "users" ? "user_id" : "track_id", empty);
-      if (kind === "users") {
-        if (!keep(id)) return;
-        users.push(id);
+      const { buf, start, end } = reader;
+      if (isBlankBytes(buf, start[ID]!, end[ID]!))
+        return problem(row, line, kind === "users" ? "user_id" : "track_id", keyProblem("")!);
+      let idBytes = buf;
+      let idStart = start[ID]!;
+      let idEnd = end[ID]!;
+      let idView = reader.view;
+      if (reader.escaped[ID] === 1) {
+        idBytes = unescaped(ID);
+        idStart = 0;
+        idEnd = idBytes.length;
+        idView = viewOf(idBytes);
+      }
+      if (users !== undefined) {
+        if (users.addBytes(idView, idBytes, idStart, idEnd)) tally.rowsKept++;
+        else tally.duplicateRows++;
         return;
       }
-      const genre = values[2]!;
-      const badGenre = genreProblem(genre);
-      if (badGenre !== undefined) return problem(row, line, "track_genre", badGenre);
-      const durationMs = readDurationMs(values[3]!);
-      if (typeof durationMs !== "number") return problem(row, line, "duration_ms", durationMs);
-      if (keep(id)) tracks.push({ trackId: id, name: values[1]!, genre, durationMs, artists: values[4] });
+      let gBytes = buf;
+      let gStart = start[GENRE]!;
+      let gEnd = end[GENRE]!;
+      if (reader.escaped[GENRE] === 1) {
+        gBytes = unescaped(GENRE).slice();
+        gStart = 0;
+        gEnd = gBytes.length;
+      }
+      const local = genreBytes.intern(gBytes, gStart, gEnd);
+      if (local === genreVerdict.length) {
+        const genre = reader.text(GENRE);
+        genreVerdict.push(genreProblem(genre) ?? tracks!.genreIndex(genre));
+      }
+      const genre = genreVerdict[local]!;
+      if (typeof genre !== "number") return problem(row, line, "track_genre", genre);
+      let durationMs =
+        reader.escaped[DURATION] === 1 ? -1 : plainDuration(buf, start[DURATION]!, end[DURATION]!);
+      if (durationMs < 0) {
+        const parsed = readDurationMs(reader.text(DURATION));
+        if (typeof parsed !== "number") return problem(row, line, "duration_ms", parsed);
+        durationMs = parsed;
+      }
+      if (!tracks!.addBytes(idView, idBytes, idStart, idEnd, genre, durationMs)) {
+        tally.duplicateRows++;
+        return;
+      }
+      tally.rowsKept++;
+      tracks!.label(0, buf, start[NAME]!, end[NAME]!, reader.escaped[NAME] === 1);
+      if (start[ARTISTS]! >= 0)
+        tracks!.label(1, buf, start[ARTISTS]!, end[ARTISTS]!, reader.escaped[ARTISTS] === 1);
     },
     Math.floor((options.maxRowBytes ?? DEFAULT_MAX_ROW_BYTES) / 2),
   );
@@ -297,5 +356,6 @@ export async function scanCatalogFast(
     throw err;
   }
   if (!reader.sawHeader || tally.rowsRead === 0) throw new FastPathUnsupported("no data rows");
-  return { report: tally.finish(maxShare), tracks, users, ids };
+  const report = tally.finish(maxShare);
+  return { report, ...(tracks === undefined ? {} : { tracks }), ...(users === undefined ? {} : { users }) };
 }

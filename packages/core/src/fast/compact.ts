@@ -7,45 +7,37 @@ import {
   TOP_GENRES_PER_DAY,
   TOP_SONGS_PER_GENRE,
 } from "../kpi/accumulator.js";
-import { compareCodePoints, sortedByCodePoint } from "../kpi/order.js";
+import { compareCodePoints } from "../kpi/order.js";
+import { byNumber, TopList } from "../kpi/ranking.js";
 import type { GenreStat, KpiSet, TopGenre, TopSong } from "../kpi/types.js";
 import { civilFromDays, daysFromCivil } from "../schema/listen-time.js";
 import type { CatalogIndex } from "./catalog-index.js";
+import { IntCounter, IntSet } from "./sparse.js";
 
-/** {@link CompactKpis} as plain transferable data. */
+/** {@link CompactKpis} as plain transferable data: per day, listens per track and listeners per genre, ascending. */
 export interface CompactTransfer {
   readonly days: readonly {
     readonly day: number;
+    readonly tracks: Int32Array;
     readonly counts: Int32Array;
-    readonly listeners: readonly { readonly genre: number; readonly bits: Uint32Array }[];
+    readonly listeners: readonly { readonly genre: number; readonly users: Int32Array }[];
   }[];
 }
 
 /** The buffers of a {@link CompactTransfer}, for `postMessage`'s transfer list. */
 export function transferList(transfer: CompactTransfer): ArrayBuffer[] {
   return transfer.days.flatMap((d) => [
+    d.tracks.buffer as ArrayBuffer,
     d.counts.buffer as ArrayBuffer,
-    ...d.listeners.map((l) => l.bits.buffer as ArrayBuffer),
+    ...d.listeners.map((l) => l.users.buffer as ArrayBuffer),
   ]);
 }
 
 interface DayCell {
-  /** Listens per track index. */
-  readonly counts: Int32Array;
-  /** Per genre index, a bitmap of the user indexes that listened (allocated on first use). */
-  readonly listeners: (Uint32Array | undefined)[];
-}
-
-function popcount(words: Uint32Array): number {
-  let n = 0;
-  for (let i = 0; i < words.length; i++) {
-    let v = words[i]!;
-    if (v === 0) continue;
-    v -= (v >>> 1) & 0x55555555;
-    v = (v & 0x33333333) + ((v >>> 2) & 0x33333333);
-    n += Math.imul((v + (v >>> 4)) & 0x0f0f0f0f, 0x01010101) >>> 24;
-  }
-  return n;
+  /** Listens per track number. */
+  readonly counts: IntCounter;
+  /** Per genre number, the user numbers that listened (made on first use). */
+  readonly listeners: (IntSet | undefined)[];
 }
 
 function safe(value: number, what: string): number {
@@ -53,25 +45,29 @@ function safe(value: number, what: string): number {
   return value;
 }
 
+/** A count of one (day, track) cell went past int32 (2,147,483,647 listens of one track on one day). */
+function cellOverflow(day: number, track: number): never {
+  throw new KpiOverflowError(`listen count of track ${track} on ${civilFromDays(day)} exceeds 2147483647`);
+}
+
 /**
  * The KPI accumulator of the fast row source: integers over a {@link CatalogIndex}. Per listen
- * day, listens per track (a dense array) and per genre a bitmap of listeners; genre listens and
- * listening time derive from the track counts (a track's genre and duration are fixed by the
- * catalog). Merging adds counts and ORs bitmaps. {@link finalize} gives exactly what
- * `KpiAccumulator.finalize` gives for the same rows; {@link toAccumulator} converts to the
- * general accumulator (for storing a partial).
+ * day, listens per track and per genre the set of listeners, both sized by what they hold
+ * (hash tables while sparse, arrays once dense: memory follows the distinct (day, track) and
+ * (day, genre, user) cells present, not the catalog). Genre listens and listening time derive
+ * from the track counts (a track's genre and duration are fixed by the catalog). {@link finalize}
+ * gives exactly what `KpiAccumulator.finalize` gives for the same rows; {@link toAccumulator}
+ * converts to the general accumulator.
  */
 export class CompactKpis {
   readonly #index: CatalogIndex;
   readonly #days = new Map<number, DayCell>();
-  readonly #words: number;
   readonly #trackGenre: Int32Array;
   #lastDay = Number.NaN;
   #lastCell: DayCell | undefined;
 
   constructor(index: CatalogIndex) {
     this.#index = index;
-    this.#words = (index.userCount + 31) >>> 5;
     this.#trackGenre = index.trackGenre;
   }
 
@@ -83,7 +79,7 @@ export class CompactKpis {
     let cell = this.#days.get(day);
     if (cell === undefined) {
       cell = {
-        counts: new Int32Array(this.#index.trackCount),
+        counts: new IntCounter(this.#index.trackCount),
         // Filled, not holey: the hot loop's loads stay on a packed array.
         listeners: new Array(this.#index.genres.length).fill(undefined),
       };
@@ -94,17 +90,22 @@ export class CompactKpis {
     return cell;
   }
 
-  /** Counts one listen of track index `track` by user index `user` on day number `day`. */
+  #listeners(cell: DayCell, genre: number): IntSet {
+    let set = cell.listeners[genre];
+    if (set === undefined) {
+      set = new IntSet(this.#index.userCount);
+      cell.listeners[genre] = set;
+    }
+    return set;
+  }
+
+  /** Counts one listen of track number `track` by user number `user` on day number `day`. */
   add(day: number, track: number, user: number): void {
     const cell = day === this.#lastDay ? this.#lastCell! : this.#cell(day);
-    cell.counts[track]!++;
+    if (cell.counts.add(track, 1) < 0) cellOverflow(day, track);
     const g = this.#trackGenre[track]!;
-    let bitmap = cell.listeners[g];
-    if (bitmap === undefined) {
-      bitmap = new Uint32Array(this.#words);
-      cell.listeners[g] = bitmap;
-    }
-    bitmap[user >>> 5]! |= 1 << (user & 31);
+    const set = cell.listeners[g] ?? this.#listeners(cell, g);
+    set.add(user);
   }
 
   /**
@@ -114,9 +115,9 @@ export class CompactKpis {
    */
   remove(day: number, track: number): void {
     const cell = this.#days.get(day);
-    if (cell === undefined || cell.counts[track]! <= 0)
+    if (cell === undefined || cell.counts.get(track) <= 0)
       throw new Error(`CompactKpis.remove: no listen of track ${track} on day ${day}`);
-    cell.counts[track]!--;
+    cell.counts.add(track, -1);
   }
 
   /**
@@ -139,20 +140,16 @@ export class CompactKpis {
             throw new Error(
               `CompactKpis.mergeState: track '${id}' of genre '${g.genre}' is not in the catalog index`,
             );
-          cell.counts[t]! += count;
+          if (cell.counts.add(t, count) < 0) cellOverflow(this.#lastDay, t);
         }
         if (gi === undefined) continue;
-        let bitmap = cell.listeners[gi];
-        if (bitmap === undefined) {
-          bitmap = new Uint32Array(this.#words);
-          cell.listeners[gi] = bitmap;
-        }
+        const set = this.#listeners(cell, gi);
         for (const userId of g.listeners) {
           const bytes = encoder.encode(userId);
           const u = this.#index.users.find(bytes, 0, bytes.length);
           if (u === -1)
             throw new Error(`CompactKpis.mergeState: user '${userId}' is not in the catalog index`);
-          bitmap[u >>> 5]! |= 1 << (u & 31);
+          set.add(u);
         }
       }
     }
@@ -166,24 +163,28 @@ export class CompactKpis {
    */
   toTransfer(): CompactTransfer {
     return {
-      days: [...this.#days].map(([day, cell]) => ({
-        day,
-        counts: cell.counts,
-        listeners: cell.listeners.flatMap((bits, genre) => (bits === undefined ? [] : [{ genre, bits }])),
-      })),
+      days: [...this.#days].map(([day, cell]) => {
+        const { keys, counts } = cell.counts.entries();
+        return {
+          day,
+          tracks: keys,
+          counts,
+          listeners: cell.listeners.flatMap((set, genre) =>
+            set === undefined ? [] : [{ genre, users: set.sorted() }],
+          ),
+        };
+      }),
     };
   }
 
   /** Adds data from {@link toTransfer} (of an accumulator over the same catalog). */
   mergeTransfer(transfer: CompactTransfer): this {
-    for (const { day, counts, listeners } of transfer.days) {
-      const cell = this.#days.get(day) ?? this.#cell(day);
-      for (let t = 0; t < counts.length; t++) if (counts[t] !== 0) cell.counts[t]! += counts[t]!;
-      for (const { genre, bits } of listeners) {
-        const mine = cell.listeners[genre];
-        if (mine === undefined) cell.listeners[genre] = bits;
-        else for (let i = 0; i < bits.length; i++) mine[i]! |= bits[i]!;
+    for (const { day, tracks, counts, listeners } of transfer.days) {
+      const cell = this.#cell(day);
+      for (let i = 0; i < tracks.length; i++) {
+        if (cell.counts.add(tracks[i]!, counts[i]!) < 0) cellOverflow(day, tracks[i]!);
       }
+      for (const { genre, users } of listeners) this.#listeners(cell, genre).addAll(users);
     }
     return this;
   }
@@ -192,13 +193,12 @@ export class CompactKpis {
   merge(other: CompactKpis): this {
     if (other.#index !== this.#index) throw new Error("CompactKpis.merge: different catalog indexes");
     for (const [day, o] of other.#days) {
-      const cell = this.#days.get(day) ?? this.#cell(day);
-      for (let t = 0; t < o.counts.length; t++) if (o.counts[t] !== 0) cell.counts[t]! += o.counts[t]!;
-      o.listeners.forEach((bits, g) => {
-        if (bits === undefined) return;
-        const mine = cell.listeners[g];
-        if (mine === undefined) cell.listeners[g] = bits.slice();
-        else for (let i = 0; i < bits.length; i++) mine[i]! |= bits[i]!;
+      const cell = this.#cell(day);
+      o.counts.forEach((track, count) => {
+        if (cell.counts.add(track, count) < 0) cellOverflow(day, track);
+      });
+      o.listeners.forEach((set, g) => {
+        if (set !== undefined) this.#listeners(cell, g).addSet(set);
       });
     }
     return this;
@@ -217,81 +217,81 @@ export class CompactKpis {
   /** Total listens held. */
   get listenCount(): number {
     let n = 0;
-    for (const cell of this.#days.values()) for (const c of cell.counts) n += c;
+    for (const cell of this.#days.values()) {
+      cell.counts.forEach((_, c) => {
+        n += c;
+      });
+    }
+    return n;
+  }
+
+  /** Bytes held by the sets and counters (what grows with the cells present). */
+  get bytes(): number {
+    let n = 0;
+    for (const cell of this.#days.values()) {
+      n += cell.counts.bytes;
+      for (const set of cell.listeners) n += set?.bytes ?? 0;
+    }
     return n;
   }
 
   /** The three KPI sets, with the semantics and tie-breaks of `KpiAccumulator.finalize`. */
   finalize(): KpiSet {
-    const { genres, genreOrder, trackGenre, trackDuration, trackIds, trackNames, trackArtists } = this.#index;
+    const index = this.#index;
+    const { genres, trackGenre, trackDuration } = index;
     const G = genres.length;
     const genreStats: GenreStat[] = [];
     const topSongs: TopSong[] = [];
     const topGenres: TopGenre[] = [];
     const listens = new Float64Array(G);
     const totalMs = new Float64Array(G);
-    const best = new Int32Array(G * TOP_SONGS_PER_GENRE);
-    const bestCount = new Int32Array(G);
-    const beats = (a: number, ca: number, b: number, cb: number) =>
-      ca > cb || (ca === cb && compareCodePoints(trackIds[a]!, trackIds[b]!) < 0);
+    // Track numbers are in id order, so the tie-break on ids is one on numbers.
+    const best = Array.from({ length: G }, () => new TopList<number>(TOP_SONGS_PER_GENRE, byNumber));
     for (const day of this.#sortedDays()) {
       const cell = this.#days.get(day)!;
       const listenDate = civilFromDays(day);
       listens.fill(0);
       totalMs.fill(0);
-      bestCount.fill(0);
-      const counts = cell.counts;
-      for (let t = 0; t < counts.length; t++) {
-        const c = counts[t]!;
-        if (c === 0) continue;
+      for (const list of best) list.clear();
+      cell.counts.forEach((t, c) => {
         const g = trackGenre[t]!;
         listens[g]! += c;
         totalMs[g]! += c * trackDuration[t]!;
-        // Insert t into the genre's top list (kept sorted, at most TOP_SONGS_PER_GENRE long).
-        const base = g * TOP_SONGS_PER_GENRE;
-        let n = bestCount[g]!;
-        let i = n;
-        while (i > 0 && beats(t, c, best[base + i - 1]!, counts[best[base + i - 1]!]!)) i--;
-        if (i >= TOP_SONGS_PER_GENRE) continue;
-        if (n < TOP_SONGS_PER_GENRE) n++;
-        for (let j = n - 1; j > i; j--) best[base + j] = best[base + j - 1]!;
-        best[base + i] = t;
-        bestCount[g] = n;
-      }
-      const present: number[] = [];
-      for (const g of genreOrder) {
+        best[g]!.offer(t, c);
+      });
+      const byGenre = new TopList<string>(TOP_GENRES_PER_DAY, compareCodePoints);
+      for (let g = 0; g < G; g++) {
         if (listens[g] === 0) continue;
-        present.push(g);
         const genre = genres[g]!;
-        const unique = popcount(cell.listeners[g]!);
+        const unique = cell.listeners[g]!.size;
         const total = safe(totalMs[g]!, `listening time of ${listenDate}/${genre}`);
+        const count = safe(listens[g]!, `listen count of ${listenDate}/${genre}`);
         genreStats.push({
           listenDate,
           genre,
-          listenCount: safe(listens[g]!, `listen count of ${listenDate}/${genre}`),
+          listenCount: count,
           uniqueListeners: unique,
           totalListeningTimeMs: total,
           avgListeningTimePerUserMs: total / unique,
         });
-        for (let r = 0; r < bestCount[g]!; r++) {
-          const t = best[g * TOP_SONGS_PER_GENRE + r]!;
-          const artists = trackArtists[t];
+        byGenre.offer(genre, count);
+        const top = best[g]!;
+        for (let r = 0; r < top.keys.length; r++) {
+          const t = top.keys[r]!;
+          const artists = index.trackArtists(t);
           topSongs.push({
             listenDate,
             genre,
             rank: r + 1,
-            trackId: trackIds[t]!,
-            trackName: trackNames[t]!,
+            trackId: index.trackId(t),
+            trackName: index.trackName(t),
             ...(artists === undefined ? {} : { artists }),
-            listenCount: counts[t]!,
+            listenCount: top.counts[r]!,
           });
         }
       }
-      const ranked = present
-        .sort((a, b) => listens[b]! - listens[a]! || compareCodePoints(genres[a]!, genres[b]!))
-        .slice(0, TOP_GENRES_PER_DAY);
-      for (const [i, g] of ranked.entries()) {
-        topGenres.push({ listenDate, rank: i + 1, genre: genres[g]!, listenCount: listens[g]! });
+      for (const [i, genre] of byGenre.keys.entries()) {
+        topGenres.push({ listenDate, rank: i + 1, genre, listenCount: byGenre.counts[i]! });
       }
     }
     return { genreStats, topSongs, topGenres };
@@ -299,14 +299,16 @@ export class CompactKpis {
 
   /** The same data as a general {@link KpiAccumulator} (ids as strings), e.g. to store as a partial. */
   toAccumulator(): KpiAccumulator {
-    const { genres, genreOrder, trackGenre, trackDuration, trackIds, trackNames, trackArtists, userIds } =
-      this.#index;
+    const index = this.#index;
+    const { genres, trackGenre, trackDuration } = index;
     const usedTracks = new Set<number>();
     const days = this.#sortedDays().map((day) => {
       const cell = this.#days.get(day)!;
       const perGenre = new Map<number, { listens: number; totalMs: number; tracks: [string, number][] }>();
-      cell.counts.forEach((c, t) => {
-        if (c === 0) return;
+      const { keys, counts } = cell.counts.entries();
+      for (let i = 0; i < keys.length; i++) {
+        const t = keys[i]!;
+        const c = counts[i]!;
         usedTracks.add(t);
         const g = trackGenre[t]!;
         let entry = perGenre.get(g);
@@ -316,36 +318,32 @@ export class CompactKpis {
         }
         entry.listens += c;
         entry.totalMs += c * trackDuration[t]!;
-        entry.tracks.push([trackIds[t]!, c]);
-      });
-      const genresOfDay = [...genreOrder].filter((g) => perGenre.has(g));
+        entry.tracks.push([index.trackId(t), c]);
+      }
       return {
         date: civilFromDays(day),
-        genres: genresOfDay.map((g) => {
-          const entry = perGenre.get(g)!;
-          const bits = cell.listeners[g]!;
-          const listeners: string[] = [];
-          for (let w = 0; w < bits.length; w++) {
-            let word = bits[w]!;
-            while (word !== 0) {
-              const low = word & -word;
-              listeners.push(userIds[w * 32 + 31 - Math.clz32(low)]!);
-              word ^= low;
-            }
-          }
-          return {
-            genre: genres[g]!,
-            listens: entry.listens,
-            totalMs: entry.totalMs,
-            listeners: sortedByCodePoint(listeners),
-            tracks: entry.tracks.sort((a, b) => compareCodePoints(a[0], b[0])),
-          };
-        }),
+        genres: [...perGenre.keys()]
+          .sort((a, b) => a - b)
+          .map((g) => {
+            const entry = perGenre.get(g)!;
+            const users = cell.listeners[g]!.sorted();
+            return {
+              genre: genres[g]!,
+              listens: entry.listens,
+              totalMs: entry.totalMs,
+              listeners: Array.from(users, (u) => index.userId(u)),
+              tracks: entry.tracks,
+            };
+          }),
       };
     });
     const tracks = [...usedTracks]
-      .sort((a, b) => compareCodePoints(trackIds[a]!, trackIds[b]!))
-      .map((t): [string, string, string | null] => [trackIds[t]!, trackNames[t]!, trackArtists[t] ?? null]);
+      .sort((a, b) => a - b)
+      .map((t): [string, string, string | null] => [
+        index.trackId(t),
+        index.trackName(t),
+        index.trackArtists(t) ?? null,
+      ]);
     return KpiAccumulator.fromState({ format: PARTIAL_FORMAT, version: PARTIAL_VERSION, tracks, days });
   }
 }

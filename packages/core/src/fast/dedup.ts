@@ -1,5 +1,3 @@
-import { TripleSet } from "./interner.js";
-
 /** Seconds per window of {@link DuplicateFilter} at first. */
 const WINDOW_SECONDS = 128;
 /** From this many windows on, windows holding fewer than {@link MIN_KEYS_PER_WINDOW} keys on average are widened. */
@@ -126,5 +124,82 @@ export function addKeys(
     if (trackPlusOne === 0) continue;
     const second = keys[at + 3]! * TWO_32 + (keys[at + 2]! >>> 0);
     if (!filter.add(keys[at]!, trackPlusOne - 1, second)) onRepeat(keys[at]!, trackPlusOne - 1, second);
+  }
+}
+
+/**
+ * An exact set of (user, track, second) triples: the in-file duplicate check of the fast path.
+ * One slot is four int32 (user, track + 1, second low and high words), so an insert touches a
+ * single cache line; 32 bytes a row at most.
+ */
+export class TripleSet {
+  #table: Int32Array;
+  #mask: number;
+  #size = 0;
+
+  /** `expectedKeys` sizes the table so that this many keys fit without growing it. */
+  constructor(expectedKeys = 2048) {
+    let slots = 16;
+    while (slots < expectedKeys * 2) slots *= 2;
+    this.#table = new Int32Array(slots * 4);
+    this.#mask = slots - 1;
+  }
+
+  get size(): number {
+    return this.#size;
+  }
+
+  /**
+   * The table: four int32 a slot (user, track + 1, second low word, second high word), track
+   * 0 meaning empty. For sending a range's keys to the thread that merges the ranges.
+   */
+  get table(): Int32Array {
+    return this.#table;
+  }
+
+  /** Empties the set, keeping its capacity (the next file of similar size needs no growing). */
+  clear(): void {
+    this.#table.fill(0);
+    this.#size = 0;
+  }
+
+  /** Adds the triple; `false` when it was there already. `second` is a whole number. */
+  add(user: number, track: number, second: number): boolean {
+    const lo = second | 0;
+    const hi = Math.floor(second / 4294967296) | 0;
+    // Mix all bits into the low ones the mask keeps (murmur3's finaliser).
+    let h = Math.imul(user, 0x9e3779b1) ^ Math.imul(track, 0x85ebca6b) ^ lo ^ Math.imul(hi, 0x27d4eb2f);
+    h ^= h >>> 16;
+    h = Math.imul(h, 0x85ebca6b);
+    h ^= h >>> 13;
+    h = Math.imul(h, 0xc2b2ae35);
+    h ^= h >>> 16;
+    const table = this.#table;
+    const trackPlusOne = track + 1;
+    for (let slot = h & this.#mask; ; slot = (slot + 1) & this.#mask) {
+      const at = slot * 4;
+      const t = table[at + 1]!;
+      if (t === 0) {
+        table[at] = user;
+        table[at + 1] = trackPlusOne;
+        table[at + 2] = lo;
+        table[at + 3] = hi;
+        if (++this.#size * 2 > this.#mask + 1) this.#grow();
+        return true;
+      }
+      if (t === trackPlusOne && table[at] === user && table[at + 2] === lo && table[at + 3] === hi)
+        return false;
+    }
+  }
+
+  #grow(): void {
+    const old = this.#table;
+    this.#table = new Int32Array(old.length * 2);
+    this.#mask = old.length / 2 - 1;
+    this.#size = 0;
+    for (let at = 0; at < old.length; at += 4) {
+      if (old[at + 1] !== 0)
+        this.add(old[at]!, old[at + 1]! - 1, old[at + 3]! * 4294967296 + (old[at + 2]! >>> 0));
+    }
   }
 }

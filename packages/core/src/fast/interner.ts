@@ -214,6 +214,43 @@ export class ByteInterner {
     return id;
   }
 
+  /** The bytes of id `id` (a view into the arena: copy them to keep them past the next `intern`). */
+  bytesOf(id: number): Uint8Array {
+    return this.#arena.subarray(this.#starts[id]!, this.#endOf(id));
+  }
+
+  /** The arena (every key's bytes, in id order) and where each id's bytes start, for bulk reads. */
+  get arena(): { readonly bytes: Uint8Array; readonly starts: Int32Array; readonly used: number } {
+    return { bytes: this.#arena, starts: this.#starts, used: this.#used };
+  }
+
+  /**
+   * Renumbers the ids: new id `i` is old id `order[i]` (`order` a permutation of `0..size-1`).
+   * The arena is rewritten in the new order and the table rebuilt from the stored hashes.
+   */
+  renumber(order: Int32Array): void {
+    if (order.length !== this.#size) throw new Error("ByteInterner.renumber: not a permutation of the ids");
+    const arena = new Uint8Array(Math.max(16, this.#used));
+    const starts = new Int32Array(Math.max(16, this.#size));
+    const hashes = new Int32Array(starts.length);
+    let used = 0;
+    for (let i = 0; i < order.length; i++) {
+      const id = order[i]!;
+      const from = this.#starts[id]!;
+      const end = this.#endOf(id);
+      starts[i] = used;
+      hashes[i] = this.#hashes[id]!;
+      arena.set(this.#arena.subarray(from, end), used);
+      used += end - from;
+    }
+    if (used !== this.#used) throw new Error("ByteInterner.renumber: not a permutation of the ids");
+    this.#arena = arena;
+    this.#arenaView = viewOf(arena);
+    this.#starts = starts;
+    this.#hashes = hashes;
+    this.#rehash(1);
+  }
+
   /** Where id `id`'s bytes end in the arena (ids are stored in order). */
   #endOf(id: number): number {
     return id + 1 < this.#size ? this.#starts[id + 1]! : this.#used;
@@ -263,81 +300,4 @@ function shortWord(view: DataView, start: number, length: number): number {
   let word = 0;
   for (let i = length - 1; i >= 0; i--) word = (word << 8) | view.getUint8(start + i);
   return word;
-}
-
-/**
- * An exact set of (user, track, second) triples: the in-file duplicate check of the fast path.
- * One slot is four int32 (user, track + 1, second low and high words), so an insert touches a
- * single cache line; 32 bytes a row at most.
- */
-export class TripleSet {
-  #table: Int32Array;
-  #mask: number;
-  #size = 0;
-
-  /** `expectedKeys` sizes the table so that this many keys fit without growing it. */
-  constructor(expectedKeys = 2048) {
-    let slots = 16;
-    while (slots < expectedKeys * 2) slots *= 2;
-    this.#table = new Int32Array(slots * 4);
-    this.#mask = slots - 1;
-  }
-
-  get size(): number {
-    return this.#size;
-  }
-
-  /**
-   * The table: four int32 a slot (user, track + 1, second low word, second high word), track
-   * 0 meaning empty. For sending a range's keys to the thread that merges the ranges.
-   */
-  get table(): Int32Array {
-    return this.#table;
-  }
-
-  /** Empties the set, keeping its capacity (the next file of similar size needs no growing). */
-  clear(): void {
-    this.#table.fill(0);
-    this.#size = 0;
-  }
-
-  /** Adds the triple; `false` when it was there already. `second` is a whole number. */
-  add(user: number, track: number, second: number): boolean {
-    const lo = second | 0;
-    const hi = Math.floor(second / 4294967296) | 0;
-    // Mix all bits into the low ones the mask keeps (murmur3's finaliser).
-    let h = Math.imul(user, 0x9e3779b1) ^ Math.imul(track, 0x85ebca6b) ^ lo ^ Math.imul(hi, 0x27d4eb2f);
-    h ^= h >>> 16;
-    h = Math.imul(h, 0x85ebca6b);
-    h ^= h >>> 13;
-    h = Math.imul(h, 0xc2b2ae35);
-    h ^= h >>> 16;
-    const table = this.#table;
-    const trackPlusOne = track + 1;
-    for (let slot = h & this.#mask; ; slot = (slot + 1) & this.#mask) {
-      const at = slot * 4;
-      const t = table[at + 1]!;
-      if (t === 0) {
-        table[at] = user;
-        table[at + 1] = trackPlusOne;
-        table[at + 2] = lo;
-        table[at + 3] = hi;
-        if (++this.#size * 2 > this.#mask + 1) this.#grow();
-        return true;
-      }
-      if (t === trackPlusOne && table[at] === user && table[at + 2] === lo && table[at + 3] === hi)
-        return false;
-    }
-  }
-
-  #grow(): void {
-    const old = this.#table;
-    this.#table = new Int32Array(old.length * 2);
-    this.#mask = old.length / 2 - 1;
-    this.#size = 0;
-    for (let at = 0; at < old.length; at += 4) {
-      if (old[at + 1] !== 0)
-        this.add(old[at]!, old[at + 1]! - 1, old[at + 3]! * 4294967296 + (old[at + 2]! >>> 0));
-    }
-  }
 }

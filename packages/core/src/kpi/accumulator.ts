@@ -1,6 +1,7 @@
 import { z } from "zod";
 import { KpiOverflowError, PartialFormatError } from "../errors/index.js";
 import { compareCodePoints, sortedByCodePoint } from "./order.js";
+import { TopList } from "./ranking.js";
 import type { GenreStat, KpiSet, TopGenre, TopSong, Track } from "./types.js";
 
 /** How many top songs per (date, genre) and top genres per date {@link KpiAccumulator.finalize} keeps. */
@@ -291,19 +292,7 @@ export class KpiAccumulator {
 
 /** The `n` entries with the highest counts; ties broken by key, ascending by code point. */
 function top(counts: ReadonlyMap<string, number>, n: number): [string, number][] {
-  const best: [string, number][] = [];
-  for (const entry of counts) {
-    // Keep `best` sorted; n is tiny, so insertion beats sorting every key.
-    let i = best.length;
-    while (i > 0 && ranksBefore(entry, best[i - 1]!)) i--;
-    if (i < n) {
-      best.splice(i, 0, entry);
-      if (best.length > n) best.pop();
-    }
-  }
-  return best;
-}
-
-function ranksBefore(a: [string, number], b: [string, number]): boolean {
-  return a[1] > b[1] || (a[1] === b[1] && compareCodePoints(a[0], b[0]) < 0);
+  const best = new TopList<string>(n, compareCodePoints);
+  for (const [key, count] of counts) best.offer(key, count);
+  return best.keys.map((key, i) => [key, best.counts[i]!]);
 }

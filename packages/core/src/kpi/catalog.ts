@@ -1,8 +1,9 @@
 import type { z } from "zod";
 import type { ByteSource } from "../csv/index.js";
-import { prebuiltIds } from "../fast/catalog-ids.js";
+import { ConfigurationError } from "../errors/index.js";
 import { scanCatalogFast } from "../fast/catalog-scan.js";
-import type { ByteInterner } from "../fast/interner.js";
+import { TrackTable, UserTable, Utf8Scratch } from "../fast/catalog-tables.js";
+import { viewOf } from "../fast/interner.js";
 import { FastPathUnsupported } from "../fast/scan.js";
 import { type SongRow, songsSchema, type TableSchema, type UserRow, usersSchema } from "../schema/index.js";
 import { type FileReport, type ScanOptions, scanTable } from "../validate/index.js";
@@ -17,51 +18,101 @@ export interface InputFile {
   open(): ByteSource | Promise<ByteSource>;
 }
 
+/** The columnar tables behind a {@link Catalog} (internal to the package). */
+export const catalogTables = new WeakMap<
+  Catalog,
+  { readonly tracks: TrackTable; readonly users: UserTable }
+>();
+
 /**
  * The song and user catalogs that stream rows are joined with. The first occurrence of a
  * `track_id` or `user_id` wins; rows of rejected files are not in it.
+ *
+ * Stored in columns (ids interned by their UTF-8 bytes, no object or string per entry), so a
+ * catalog of millions of users costs a few dozen bytes a user. `tracks()` and `users()` give
+ * the entries in the order added; once a `CatalogIndex` was built over the catalog, in id
+ * order (by code point), and the catalog can no longer change.
  */
 export class Catalog {
-  readonly #tracks = new Map<string, Track>();
-  readonly #users = new Set<string>();
+  #tracks = new TrackTable();
+  #users = new UserTable();
+  readonly #scratch = new Utf8Scratch();
+  #frozen = false;
+
+  constructor() {
+    catalogTables.set(this, { tracks: this.#tracks, users: this.#users });
+  }
+
+  #mutable(): void {
+    if (this.#frozen)
+      throw new ConfigurationError("a Catalog cannot change once a CatalogIndex was built over it");
+  }
 
   /** Adds a track unless its id is already known. Returns `true` when added. */
   addTrack(track: Track): boolean {
-    if (this.#tracks.has(track.trackId)) return false;
-    this.#tracks.set(track.trackId, track);
-    return true;
+    this.#mutable();
+    return this.#tracks.addTrack(track, this.#scratch);
   }
 
   /** Adds a user id unless already known. Returns `true` when added. */
   addUser(userId: string): boolean {
-    if (this.#users.has(userId)) return false;
-    this.#users.add(userId);
-    return true;
+    this.#mutable();
+    const bytes = this.#scratch.encode(userId);
+    return this.#users.addBytes(viewOf(bytes), bytes, 0, bytes.length);
   }
 
   /** Adds everything of `other` that this catalog does not know yet (this one's entries win). */
   merge(other: Catalog): this {
-    for (const track of other.#tracks.values()) this.addTrack(track);
-    for (const user of other.#users) this.addUser(user);
+    this.#mutable();
+    const theirs = catalogTables.get(other)!;
+    this.#tracks.addAll(theirs.tracks);
+    this.#users.addAll(theirs.users);
     return this;
   }
 
-  /** Every track, in the order added. */
-  tracks(): IterableIterator<Track> {
-    return this.#tracks.values();
+  /**
+   * Takes over the tables of a file read on its own when this catalog has none of that kind
+   * yet (no copy), or adds their entries (internal to the package).
+   */
+  absorb(tables: { readonly tracks?: TrackTable; readonly users?: UserTable }): void {
+    this.#mutable();
+    if (tables.tracks !== undefined) {
+      if (this.#tracks.size === 0) this.#tracks = tables.tracks;
+      else this.#tracks.addAll(tables.tracks);
+    }
+    if (tables.users !== undefined) {
+      if (this.#users.size === 0) this.#users = tables.users;
+      else this.#users.addAll(tables.users);
+    }
+    catalogTables.set(this, { tracks: this.#tracks, users: this.#users });
   }
 
-  /** Every user id, in the order added. */
-  users(): IterableIterator<string> {
-    return this.#users.values();
+  /** Freezes the catalog (a `CatalogIndex` is built over it); internal to the package. */
+  freeze(): void {
+    this.#frozen = true;
+  }
+
+  /** Every track, in the order added (in id order once indexed). */
+  *tracks(): IterableIterator<Track> {
+    const table = this.#tracks;
+    for (let p = 0; p < table.size; p++) yield table.track(p);
+  }
+
+  /** Every user id, in the order added (in id order once indexed). */
+  *users(): IterableIterator<string> {
+    const table = this.#users;
+    for (let p = 0; p < table.size; p++) yield table.id(p);
   }
 
   track(trackId: string): Track | undefined {
-    return this.#tracks.get(trackId);
+    const bytes = this.#scratch.encode(trackId);
+    const p = this.#tracks.ids.find(bytes, 0, bytes.length);
+    return p === -1 ? undefined : this.#tracks.track(p);
   }
 
   hasUser(userId: string): boolean {
-    return this.#users.has(userId);
+    const bytes = this.#scratch.encode(userId);
+    return this.#users.ids.find(bytes, 0, bytes.length) !== -1;
   }
 
   get trackCount(): number {
@@ -98,8 +149,6 @@ export async function loadCatalog(
 ): Promise<{ catalog: Catalog; reports: FileReport[] }> {
   const catalog = new Catalog();
   const reports: FileReport[] = [];
-  // The interned ids of the one file that made a whole list (tracks or users), if it did.
-  const interned: { tracks?: ByteInterner; users?: ByteInterner } = {};
   const songs = (options.schemas?.songs ?? songsSchema) as TableSchema<typeof songsSchema.row>;
   const users = (options.schemas?.users ?? usersSchema) as TableSchema<typeof usersSchema.row>;
   // The byte-level reader, where the built-in schema applies; the general reader otherwise.
@@ -107,14 +156,7 @@ export async function loadCatalog(
     if (options.fastPath === false || options.schemas?.[kind] !== undefined) return undefined;
     try {
       const scan = await scanCatalogFast(await file.open(), file.name, kind, options);
-      if (scan.report.accepted) {
-        const list = kind === "songs" ? "tracks" : "users";
-        const before = list === "tracks" ? catalog.trackCount : catalog.userCount;
-        for (const track of scan.tracks) catalog.addTrack(track);
-        for (const user of scan.users) catalog.addUser(user);
-        if (before === 0) interned[list] = scan.ids;
-        else delete interned[list];
-      }
+      if (scan.report.accepted) catalog.absorb(scan);
       return scan.report;
     } catch (err) {
       if (err instanceof FastPathUnsupported) return undefined;
@@ -145,10 +187,7 @@ export async function loadCatalog(
       options,
     );
     reports.push(report);
-    if (report.accepted && local.trackCount > 0) {
-      catalog.merge(local);
-      delete interned.tracks;
-    }
+    if (report.accepted && local.trackCount > 0) catalog.merge(local);
   }
   for (const file of byKey(input.users)) {
     const quick = await fast(file, "users");
@@ -165,14 +204,7 @@ export async function loadCatalog(
       options,
     );
     reports.push(report);
-    if (report.accepted && local.userCount > 0) {
-      catalog.merge(local);
-      delete interned.users;
-    }
+    if (report.accepted && local.userCount > 0) catalog.merge(local);
   }
-  // Valid only while the catalog holds exactly those ids: CatalogIndex checks the counts.
-  if (interned.tracks !== undefined && interned.tracks.size !== catalog.trackCount) delete interned.tracks;
-  if (interned.users !== undefined && interned.users.size !== catalog.userCount) delete interned.users;
-  prebuiltIds.set(catalog, interned);
   return { catalog, reports };
 }
