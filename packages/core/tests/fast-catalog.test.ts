@@ -146,3 +146,32 @@ describe("the fast catalog reader", () => {
     );
   });
 });
+
+describe("a catalog of several songs files", () => {
+  it("keeps every track's name and artists when a later file adds tracks to the first one's", async () => {
+    const header = "track_id,track_name,track_genre,duration_ms,artists\n";
+    const input = {
+      songs: [
+        memoryFile("a.csv", `${header}t3,Three,pop,3,A3\nt1,One,rock,1,A1\nt3,Again,pop,9,X\n`),
+        memoryFile("b.csv", `${header}t2,Two,jazz,2,A2\nt1,Other,jazz,7,Y\nt0,Zero,pop,5,\n`),
+      ],
+      users: [memoryFile("u.csv", "user_id\nu1\n")],
+    };
+    for (const fastPath of [true, false]) {
+      const { catalog } = await loadCatalog(input, { fastPath });
+      expect([...catalog.tracks()]).toEqual([
+        { trackId: "t0", name: "Zero", genre: "pop", durationMs: 5, artists: "" },
+        { trackId: "t1", name: "One", genre: "rock", durationMs: 1, artists: "A1" },
+        { trackId: "t2", name: "Two", genre: "jazz", durationMs: 2, artists: "A2" },
+        { trackId: "t3", name: "Three", genre: "pop", durationMs: 3, artists: "A3" },
+      ]);
+      const index = new CatalogIndex(catalog);
+      expect([0, 1, 2, 3].map((t) => [index.trackId(t), index.trackName(t), index.trackArtists(t)])).toEqual([
+        ["t0", "Zero", ""],
+        ["t1", "One", "A1"],
+        ["t2", "Two", "A2"],
+        ["t3", "Three", "A3"],
+      ]);
+    }
+  });
+});

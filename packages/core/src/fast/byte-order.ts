@@ -33,14 +33,19 @@ function pass(from: Int32Array, to: Int32Array, keys: Uint32Array, shift: number
   return true;
 }
 
-/**
- * The ids of `interner` in ascending order of their bytes: `order[rank]` is the id of rank
- * `rank`. A radix sort on the first eight bytes (four 16-bit passes, skipping digits every key
- * shares), then a comparison sort of each run of keys sharing those eight bytes.
- */
+/** The ids of `interner` in ascending order of their bytes: `order[rank]` is the id of rank `rank`. */
 export function byteOrder(interner: ByteInterner): Int32Array {
-  const n = interner.size;
   const { bytes, starts, used } = interner.arena;
+  return sortedByBytes(bytes, starts, interner.size, used);
+}
+
+/**
+ * The order of `n` byte strings (string `i` is `bytes[starts[i], starts[i + 1])`, the last one
+ * ending at `used`), ascending, stable: `order[rank]` is the string of rank `rank`, and equal
+ * strings keep their order. A radix sort on the first eight bytes (four 16-bit passes, skipping
+ * digits every key shares), then a stable comparison sort of each run sharing those bytes.
+ */
+export function sortedByBytes(bytes: Uint8Array, starts: Int32Array, n: number, used: number): Int32Array {
   const end = (id: number) => (id + 1 < n ? starts[id + 1]! : used);
   const k0 = new Uint32Array(n);
   const k1 = new Uint32Array(n);

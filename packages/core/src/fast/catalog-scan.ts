@@ -1,10 +1,11 @@
+import { Buffer } from "node:buffer";
 import { checkUtf8, concatBytes, maybeGunzip } from "../csv/bytes.js";
 import { type ByteSource, DEFAULT_MAX_ROW_BYTES } from "../csv/index.js";
 import { CsvFormatError } from "../errors/index.js";
 import { type FieldProblem, genreProblem, keyProblem, readDurationMs } from "../schema/index.js";
 import { DEFAULT_MAX_BAD_ROW_SHARE, type FileReport, RowTally, type ScanOptions } from "../validate/index.js";
 import { isBlankBytes } from "./bytes.js";
-import { TrackTable, UserTable } from "./catalog-tables.js";
+import { TrackRows, type TrackTable, UserRows, type UserTable } from "./catalog-tables.js";
 import { ByteInterner, viewOf } from "./interner.js";
 import { FastPathUnsupported } from "./scan.js";
 
@@ -76,8 +77,23 @@ class RecordReader {
     }
     this.buf = buf;
     this.view = viewOf(buf);
+    // Lines without a quote, in a buffer without a CR, take the fast lane: split at commas only.
+    const bytes = Buffer.from(buf.buffer, buf.byteOffset, buf.byteLength);
+    const lane = bytes.indexOf(CR) === -1;
+    let quote = lane ? bytes.indexOf(QUOTE) : 0;
     let pos = 0;
     for (;;) {
+      if (lane && this.#sawHeader && pos < buf.length) {
+        const nl = bytes.indexOf(LF, pos);
+        if (nl !== -1) {
+          if (quote !== -1 && quote < pos) quote = bytes.indexOf(QUOTE, pos);
+          if (quote === -1 || quote > nl) {
+            this.#plainLine(buf, pos, nl);
+            pos = nl + 1;
+            continue;
+          }
+        }
+      }
       const end = this.#record(buf, pos, last);
       if (end === -1) break;
       pos = end;
@@ -86,6 +102,36 @@ class RecordReader {
       if (buf.length - pos > this.#maxRecord) throw new FastPathUnsupported("a very long record");
       this.#tail = buf.slice(pos);
     }
+  }
+
+  /**
+   * A record that is one line `[pos, nl)` without quotes or CRs: what {@link #record} does with
+   * it, with only commas to look for.
+   */
+  #plainLine(buf: Uint8Array, pos: number, nl: number): void {
+    this.#line++;
+    if (pos === nl) return; // an empty line
+    const wanted = this.#wanted;
+    const starts = this.start;
+    const ends = this.end;
+    starts.fill(-1);
+    this.escaped.fill(0);
+    let field = 0;
+    let from = pos;
+    let blank = true;
+    for (let i = pos; ; i++) {
+      if (i < nl && buf[i] !== COMMA) continue;
+      const want = field < wanted.length ? wanted[field]! : -1;
+      if (want >= 0) {
+        starts[want] = from;
+        ends[want] = i;
+      }
+      if (blank && !isBlankBytes(buf, from, i)) blank = false;
+      field++;
+      if (i === nl) break;
+      from = i + 1;
+    }
+    this.#onRecord(field, this.#line, blank);
   }
 
   /** Parses one record at `pos`; returns the position after it, or -1 when it is incomplete (or the input ended). */
@@ -245,8 +291,8 @@ export async function scanCatalogFast(
   const required = kind === "songs" ? 4 : 2;
   let width = 0;
   const tally = new RowTally(name, kind, options.maxIssues ?? 100);
-  const tracks = kind === "songs" ? new TrackTable(1 << 14) : undefined;
-  const users = kind === "users" ? new UserTable(1 << 12) : undefined;
+  const tracks = kind === "songs" ? new TrackRows() : undefined;
+  const users = kind === "users" ? new UserRows() : undefined;
   // Genres by their bytes: each distinct spelling is checked once.
   const genreBytes = new ByteInterner(64, 4096);
   const genreVerdict: (number | FieldProblem)[] = [];
@@ -255,7 +301,7 @@ export async function scanCatalogFast(
   const drop = tally.drop.bind(tally);
   const problem = (row: number, line: number, column: string, p: FieldProblem) =>
     drop(p.code, row, line, `${column} ${p.message}`, column);
-  /** The bytes of slot `slot` with doubled quotes undone, in `scratch` (only for escaped fields). */
+  /** The bytes of slot `slot` with doubled quotes undone, in `scratch` (for escaped fields). */
   const unescaped = (slot: number): Uint8Array => {
     const { buf } = reader;
     const s = reader.start[slot]!;
@@ -294,30 +340,21 @@ export async function scanCatalogFast(
       const { buf, start, end } = reader;
       if (isBlankBytes(buf, start[ID]!, end[ID]!))
         return problem(row, line, kind === "users" ? "user_id" : "track_id", keyProblem("")!);
-      let idBytes = buf;
-      let idStart = start[ID]!;
-      let idEnd = end[ID]!;
-      let idView = reader.view;
-      if (reader.escaped[ID] === 1) {
-        idBytes = unescaped(ID);
-        idStart = 0;
-        idEnd = idBytes.length;
-        idView = viewOf(idBytes);
-      }
+      const idQuoted = reader.escaped[ID] === 1;
       if (users !== undefined) {
-        if (users.addBytes(idView, idBytes, idStart, idEnd)) tally.rowsKept++;
-        else tally.duplicateRows++;
+        users.append(buf, start[ID]!, end[ID]!, idQuoted);
+        tally.rowsKept++;
         return;
       }
       let gBytes = buf;
       let gStart = start[GENRE]!;
       let gEnd = end[GENRE]!;
       if (reader.escaped[GENRE] === 1) {
-        gBytes = unescaped(GENRE).slice();
+        gBytes = unescaped(GENRE);
         gStart = 0;
         gEnd = gBytes.length;
       }
-      const local = genreBytes.intern(gBytes, gStart, gEnd);
+      const local = genreBytes.internIn(gBytes === buf ? reader.view : viewOf(gBytes), gBytes, gStart, gEnd);
       if (local === genreVerdict.length) {
         const genre = reader.text(GENRE);
         genreVerdict.push(genreProblem(genre) ?? tracks!.genreIndex(genre));
@@ -331,14 +368,11 @@ export async function scanCatalogFast(
         if (typeof parsed !== "number") return problem(row, line, "duration_ms", parsed);
         durationMs = parsed;
       }
-      if (!tracks!.addBytes(idView, idBytes, idStart, idEnd, genre, durationMs)) {
-        tally.duplicateRows++;
-        return;
-      }
+      // Duplicate ids are found when the rows are sealed (sorted by id, first occurrence kept).
       tally.rowsKept++;
-      tracks!.label(0, buf, start[NAME]!, end[NAME]!, reader.escaped[NAME] === 1);
-      if (start[ARTISTS]! >= 0)
-        tracks!.label(1, buf, start[ARTISTS]!, end[ARTISTS]!, reader.escaped[ARTISTS] === 1);
+      tracks!.append(buf, start[ID]!, end[ID]!, idQuoted, genre, durationMs);
+      tracks!.name(buf, start[NAME]!, end[NAME]!, reader.escaped[NAME] === 1);
+      tracks!.artists(buf, start[ARTISTS]!, end[ARTISTS]!, reader.escaped[ARTISTS] === 1);
     },
     Math.floor((options.maxRowBytes ?? DEFAULT_MAX_ROW_BYTES) / 2),
   );
@@ -356,6 +390,11 @@ export async function scanCatalogFast(
     throw err;
   }
   if (!reader.sawHeader || tally.rowsRead === 0) throw new FastPathUnsupported("no data rows");
+  const sealed = (tracks ?? users)!.seal();
+  tally.rowsKept -= sealed.duplicates;
+  tally.duplicateRows += sealed.duplicates;
   const report = tally.finish(maxShare);
-  return { report, ...(tracks === undefined ? {} : { tracks }), ...(users === undefined ? {} : { users }) };
+  return kind === "songs"
+    ? { report, tracks: sealed.table as TrackTable }
+    : { report, users: sealed.table as UserTable };
 }

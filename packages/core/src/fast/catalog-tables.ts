@@ -1,5 +1,5 @@
 import type { Track } from "../kpi/types.js";
-import { byteOrder } from "./byte-order.js";
+import { byteOrder, sortedByBytes } from "./byte-order.js";
 import { ByteInterner, viewOf } from "./interner.js";
 
 const decoder = new TextDecoder();
@@ -84,13 +84,15 @@ export class UserTable {
  */
 export class TrackTable {
   ids: ByteInterner;
-  genre = new Int32Array(16);
-  duration = new Float64Array(16);
+  genre: Int32Array = new Int32Array(16);
+  duration: Float64Array = new Float64Array(16);
   /** Name of track `p`: `labels[labelAt[2p], labelAt[2p+1])`; artists: up to `labelAt[2p+2]`. */
-  labels = new Uint8Array(1024);
-  labelAt = new Uint32Array(33);
+  labels: Uint8Array = new Uint8Array(1024);
+  labelAt: Uint32Array = new Uint32Array(33);
   /** 1 when track `p` has an `artists` value. */
-  hasArtists = new Uint8Array(16);
+  hasArtists: Uint8Array = new Uint8Array(16);
+  /** Where each track's label is in {@link labelAt} / {@link hasArtists}, when not at its own position. */
+  #labelOf: Int32Array | undefined;
   readonly genres: string[] = [];
   readonly #genreIndex = new Map<string, number>();
   #labelsUsed = 0;
@@ -135,6 +137,7 @@ export class TrackTable {
     this.ids.internIn(view, bytes, start, end);
     if (this.ids.size === before) return false;
     const p = before;
+    if (this.#labelOf !== undefined) this.#ownLabels(p);
     this.genre = grown(this.genre, p + 1);
     this.duration = grown(this.duration, p + 1);
     this.hasArtists = grown(this.hasArtists, p + 1);
@@ -169,6 +172,29 @@ export class TrackTable {
     this.labelAt[2 * p + 2] = at;
   }
 
+  /**
+   * Takes columns built elsewhere for the tracks of {@link ids}, which are in byte order
+   * (internal: {@link TrackRows.seal}).
+   */
+  adopt(
+    genre: Int32Array,
+    duration: Float64Array,
+    hasArtists: Uint8Array,
+    labels: Uint8Array,
+    labelAt: Uint32Array,
+    labelsUsed: number,
+    labelOf: Int32Array,
+  ): void {
+    this.#labelOf = labelOf;
+    this.genre = genre;
+    this.duration = duration;
+    this.hasArtists = hasArtists;
+    this.labels = labels;
+    this.labelAt = labelAt;
+    this.#labelsUsed = labelsUsed;
+    this.#sorted = true;
+  }
+
   /** Adds a track given as strings; `false` when its id is known. */
   addTrack(track: Track, scratch: Utf8Scratch): boolean {
     const id = scratch.encode(track.trackId);
@@ -187,13 +213,44 @@ export class TrackTable {
     return decoder.decode(this.ids.bytesOf(p));
   }
 
+  /** Rewrites the labels of tracks `0..count-1` at their own positions (before a track is added). */
+  #ownLabels(count: number): void {
+    const labelAt = new Uint32Array(2 * count + 3);
+    const hasArtists = new Uint8Array(count + 1);
+    const labels = new Uint8Array(Math.max(16, this.#labelsUsed));
+    let at = 0;
+    for (let p = 0; p < count; p++) {
+      const l = this.#slot(p);
+      const from = this.labelAt[2 * l]!;
+      const to = this.labelAt[2 * l + 2]!;
+      labelAt[2 * p] = at;
+      labelAt[2 * p + 1] = at + (this.labelAt[2 * l + 1]! - from);
+      labels.set(this.labels.subarray(from, to), at);
+      at += to - from;
+      labelAt[2 * p + 2] = at;
+      hasArtists[p] = this.hasArtists[l]!;
+    }
+    this.labels = labels;
+    this.labelAt = labelAt;
+    this.hasArtists = hasArtists;
+    this.#labelsUsed = at;
+    this.#labelOf = undefined;
+  }
+
+  /** Where track `p`'s label is. */
+  #slot(p: number): number {
+    return this.#labelOf === undefined ? p : this.#labelOf[p]!;
+  }
+
   name(p: number): string {
-    return decoder.decode(this.labels.subarray(this.labelAt[2 * p]!, this.labelAt[2 * p + 1]!));
+    const l = this.#slot(p);
+    return decoder.decode(this.labels.subarray(this.labelAt[2 * l]!, this.labelAt[2 * l + 1]!));
   }
 
   artists(p: number): string | undefined {
-    if (this.hasArtists[p] === 0) return undefined;
-    return decoder.decode(this.labels.subarray(this.labelAt[2 * p + 1]!, this.labelAt[2 * p + 2]!));
+    const l = this.#slot(p);
+    if (this.hasArtists[l] === 0) return undefined;
+    return decoder.decode(this.labels.subarray(this.labelAt[2 * l + 1]!, this.labelAt[2 * l + 2]!));
   }
 
   /** Track `p` as an object. */
@@ -217,9 +274,10 @@ export class TrackTable {
       const g = this.genreIndex(other.genres[other.genre[p]!]!);
       if (!this.addBytes(view, bytes, starts[p]!, p + 1 < n ? starts[p + 1]! : used, g, other.duration[p]!))
         continue;
-      this.label(0, other.labels, other.labelAt[2 * p]!, other.labelAt[2 * p + 1]!);
-      if (other.hasArtists[p] === 1)
-        this.label(1, other.labels, other.labelAt[2 * p + 1]!, other.labelAt[2 * p + 2]!);
+      const l = other.#slot(p);
+      this.label(0, other.labels, other.labelAt[2 * l]!, other.labelAt[2 * l + 1]!);
+      if (other.hasArtists[l] === 1)
+        this.label(1, other.labels, other.labelAt[2 * l + 1]!, other.labelAt[2 * l + 2]!);
     }
   }
 
@@ -239,10 +297,11 @@ export class TrackTable {
       const p = order[i]!;
       genre[i] = this.genre[p]!;
       duration[i] = this.duration[p]!;
-      hasArtists[i] = this.hasArtists[p]!;
-      const from = this.labelAt[2 * p]!;
-      const mid = this.labelAt[2 * p + 1]!;
-      const to = this.labelAt[2 * p + 2]!;
+      const l = this.#slot(p);
+      hasArtists[i] = this.hasArtists[l]!;
+      const from = this.labelAt[2 * l]!;
+      const mid = this.labelAt[2 * l + 1]!;
+      const to = this.labelAt[2 * l + 2]!;
       labelAt[2 * i] = at;
       labels.set(this.labels.subarray(from, to), at);
       labelAt[2 * i + 1] = at + (mid - from);
@@ -254,6 +313,199 @@ export class TrackTable {
     this.hasArtists = hasArtists;
     this.labels = labels;
     this.labelAt = labelAt;
+    this.#labelOf = undefined;
     this.#sorted = true;
+  }
+}
+
+/** Whether `bytes[a, aEnd)` and `bytes[b, bEnd)` are the same bytes. */
+function sameBytes(bytes: Uint8Array, a: number, aEnd: number, b: number, bEnd: number): boolean {
+  if (aEnd - a !== bEnd - b) return false;
+  for (let i = 0; i < aEnd - a; i++) if (bytes[a + i] !== bytes[b + i]) return false;
+  return true;
+}
+
+/** Byte strings appended one after another (string `i` is `bytes[starts[i], starts[i + 1])`). */
+class ByteList {
+  bytes = new Uint8Array(1 << 16);
+  starts = new Int32Array(1024);
+  count = 0;
+  used = 0;
+
+  /** Appends `src[start, end)`; with `quoted`, doubled quotes are written once. */
+  append(src: Uint8Array, start: number, end: number, quoted = false): void {
+    this.starts = grown(this.starts, this.count + 2);
+    this.bytes = grown(this.bytes, this.used + (end - start));
+    const out = this.bytes;
+    let at = this.used;
+    if (quoted) {
+      for (let i = start; i < end; i++) {
+        const b = src[i]!;
+        out[at++] = b;
+        if (b === 34) i++;
+      }
+    } else if (end - start <= 32) {
+      for (let i = start; i < end; i++) out[at++] = src[i]!;
+    } else {
+      out.set(src.subarray(start, end), at);
+      at += end - start;
+    }
+    this.starts[this.count++] = this.used;
+    this.starts[this.count] = at;
+    this.used = at;
+  }
+
+  /** String `i`, as a view. */
+  at(i: number): Uint8Array {
+    return this.bytes.subarray(this.starts[i]!, i + 1 < this.count ? this.starts[i + 1]! : this.used);
+  }
+
+  /**
+   * The strings' order, ascending by bytes, each distinct string once: the first occurrence
+   * (the sort is stable).
+   */
+  distinctOrder(): Int32Array {
+    const order = sortedByBytes(this.bytes, this.starts, this.count, this.used);
+    const { bytes, starts } = this;
+    let kept = 0;
+    let previous = -1;
+    for (let r = 0; r < order.length; r++) {
+      const id = order[r]!;
+      if (
+        previous !== -1 &&
+        sameBytes(bytes, starts[previous]!, starts[previous + 1]!, starts[id]!, starts[id + 1]!)
+      )
+        continue;
+      order[kept++] = id;
+      previous = id;
+    }
+    return order.subarray(0, kept);
+  }
+}
+
+/**
+ * The user ids of a users file as read, row after row (no lookups while reading); sealed into
+ * a {@link UserTable} sorted by bytes, the first occurrence of each id kept.
+ */
+export class UserRows {
+  readonly #ids = new ByteList();
+
+  /** Rows appended. */
+  get count(): number {
+    return this.#ids.count;
+  }
+
+  append(bytes: Uint8Array, start: number, end: number, quoted = false): void {
+    this.#ids.append(bytes, start, end, quoted);
+  }
+
+  /** The distinct ids as a table in byte order, and how many rows repeated an earlier id. */
+  seal(): { table: UserTable; duplicates: number } {
+    const ids = this.#ids;
+    const order = ids.distinctOrder();
+    const table = new UserTable(0);
+    table.ids = ByteInterner.fromDistinct(ids.bytes, ids.starts, order);
+    return { table, duplicates: ids.count - order.length };
+  }
+}
+
+/**
+ * The songs of a songs file as read, row after row: id, genre, duration, name and artists bytes
+ * (no lookups while reading); sealed into a {@link TrackTable} sorted by id bytes, the first
+ * occurrence of each id kept.
+ */
+export class TrackRows {
+  readonly #ids = new ByteList();
+  readonly #names = new ByteList();
+  readonly #artists = new ByteList();
+  #genre = new Int32Array(1024);
+  #duration = new Float64Array(1024);
+  #hasArtists = new Uint8Array(1024);
+  readonly genres: string[] = [];
+  readonly #genreIndex = new Map<string, number>();
+
+  get count(): number {
+    return this.#ids.count;
+  }
+
+  /** The index of a genre name, added when new. */
+  genreIndex(name: string): number {
+    let g = this.#genreIndex.get(name);
+    if (g === undefined) {
+      g = this.genres.length;
+      this.genres.push(name);
+      this.#genreIndex.set(name, g);
+    }
+    return g;
+  }
+
+  /** Appends a song: the id's bytes (doubled quotes undone when `quoted`), its genre index and duration. */
+  append(
+    bytes: Uint8Array,
+    start: number,
+    end: number,
+    quoted: boolean,
+    genre: number,
+    durationMs: number,
+  ): void {
+    const i = this.#ids.count;
+    this.#ids.append(bytes, start, end, quoted);
+    this.#genre = grown(this.#genre, i + 1);
+    this.#duration = grown(this.#duration, i + 1);
+    this.#hasArtists = grown(this.#hasArtists, i + 1);
+    this.#genre[i] = genre;
+    this.#duration[i] = durationMs;
+  }
+
+  /** The name of the song appended last. */
+  name(bytes: Uint8Array, start: number, end: number, quoted: boolean): void {
+    this.#names.append(bytes, start, end, quoted);
+  }
+
+  /** The artists of the song appended last (`start` -1: the file has no artists column). */
+  artists(bytes: Uint8Array, start: number, end: number, quoted: boolean): void {
+    const i = this.#ids.count - 1;
+    if (start < 0) {
+      this.#artists.append(bytes, 0, 0);
+      this.#hasArtists[i] = 0;
+      return;
+    }
+    this.#artists.append(bytes, start, end, quoted);
+    this.#hasArtists[i] = 1;
+  }
+
+  /** The distinct songs as a table in id byte order, and how many rows repeated an earlier id. */
+  seal(): { table: TrackTable; duplicates: number } {
+    const ids = this.#ids;
+    const order = ids.distinctOrder();
+    const n = order.length;
+    const table = new TrackTable(0);
+    for (const genre of this.genres) table.genreIndex(genre);
+    table.ids = ByteInterner.fromDistinct(ids.bytes, ids.starts, order);
+    // Genres and durations in rank order (the scan reads them by track number); labels stay
+    // in file order, found through `order` (read only for the few tracks shown).
+    const genre = new Int32Array(n);
+    const duration = new Float64Array(n);
+    for (let r = 0; r < n; r++) {
+      genre[r] = this.#genre[order[r]!]!;
+      duration[r] = this.#duration[order[r]!]!;
+    }
+    const rows = ids.count;
+    const names = this.#names;
+    const artists = this.#artists;
+    const labels = new Uint8Array(Math.max(16, names.used + artists.used));
+    const labelAt = new Uint32Array(2 * rows + 1);
+    let at = 0;
+    for (let i = 0; i < rows; i++) {
+      labelAt[2 * i] = at;
+      for (let k = names.starts[i]!, e = names.starts[i + 1]!; k < e; k++) labels[at++] = names.bytes[k]!;
+      labelAt[2 * i + 1] = at;
+      for (let k = artists.starts[i]!, e = artists.starts[i + 1]!; k < e; k++)
+        labels[at++] = artists.bytes[k]!;
+      labelAt[2 * i + 2] = at;
+    }
+    const hasArtists = this.#hasArtists.subarray(0, rows);
+    table.adopt(genre, duration, hasArtists, labels, labelAt, at, order);
+    return { table, duplicates: ids.count - order.length };
   }
 }

@@ -98,6 +98,44 @@ export class ByteInterner {
     };
   }
 
+  /**
+   * An interner of distinct byte strings given in the order their ids should have: id `i` is
+   * string `order[i]` of `bytes` (string `j` is `bytes[starts[j], starts[j + 1])`). Built
+   * without lookups: the strings must be distinct.
+   */
+  static fromDistinct(bytes: Uint8Array, starts: Int32Array, order: Int32Array): ByteInterner {
+    const n = order.length;
+    let total = 0;
+    let longest = 0;
+    for (let i = 0; i < n; i++) {
+      const j = order[i]!;
+      const length = starts[j + 1]! - starts[j]!;
+      total += length;
+      if (length > longest) longest = length;
+    }
+    const interner = new ByteInterner(n, total);
+    const arena = interner.#arena;
+    const view = viewOf(bytes);
+    let used = 0;
+    for (let i = 0; i < n; i++) {
+      const j = order[i]!;
+      const from = starts[j]!;
+      const end = starts[j + 1]!;
+      interner.#starts[i] = used;
+      interner.#hashes[i] = hashBytes(view, from, end);
+      for (let k = from; k < end; k++) arena[used++] = bytes[k]!;
+    }
+    interner.#used = used;
+    interner.#size = n;
+    if (longest > NARROW.inline) {
+      interner.#slotInts = WIDE.ints;
+      interner.#inline = WIDE.inline;
+      interner.#table = new Int32Array((interner.#mask + 1) * WIDE.ints);
+    }
+    for (let i = 0; i < n; i++) interner.#place(i);
+    return interner;
+  }
+
   /** An interner over shared memory from {@link toShared}: for lookups (`find`) only. */
   static fromShared(shared: SharedInterner): ByteInterner {
     const interner = new ByteInterner(0, 0);

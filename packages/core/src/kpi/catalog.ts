@@ -30,8 +30,8 @@ export const catalogTables = new WeakMap<
  *
  * Stored in columns (ids interned by their UTF-8 bytes, no object or string per entry), so a
  * catalog of millions of users costs a few dozen bytes a user. `tracks()` and `users()` give
- * the entries in the order added; once a `CatalogIndex` was built over the catalog, in id
- * order (by code point), and the catalog can no longer change.
+ * the entries in id order (by code point). Once a `CatalogIndex` was built over the catalog,
+ * it can no longer change.
  */
 export class Catalog {
   #tracks = new TrackTable();
@@ -92,15 +92,17 @@ export class Catalog {
     this.#frozen = true;
   }
 
-  /** Every track, in the order added (in id order once indexed). */
+  /** Every track, in id order (by code point). */
   *tracks(): IterableIterator<Track> {
     const table = this.#tracks;
+    table.sortByBytes();
     for (let p = 0; p < table.size; p++) yield table.track(p);
   }
 
-  /** Every user id, in the order added (in id order once indexed). */
+  /** Every user id, in id order (by code point). */
   *users(): IterableIterator<string> {
     const table = this.#users;
+    table.sortByBytes();
     for (let p = 0; p < table.size; p++) yield table.id(p);
   }
 
