@@ -31,17 +31,26 @@ export async function inputFiles(paths: readonly string[]): Promise<InputFile[]>
     if (info === undefined) throw new UsageError(`cannot read '${path}': no such file or folder`);
     if (info.isDirectory()) {
       const names = (await readdir(path)).filter((n) => CSV_FILE.test(n)).sort();
-      for (const n of names) files.push(localFile(join(path, n)));
+      for (const n of names) {
+        const file = join(path, n);
+        files.push(localFile(file, (await stat(file)).size));
+      }
     } else {
-      files.push(localFile(path));
+      files.push(localFile(path, info.size));
     }
   }
   return files;
 }
 
-/** An input file on the local disk, streamed in 1 MiB chunks. */
-export function localFile(path: string): InputFile {
-  return { name: path, open: () => createReadStream(path, { highWaterMark: 1024 * 1024 }) };
+/** An input file on the local disk, streamed in 1 MiB chunks (from any byte on, given its size). */
+export function localFile(path: string, size?: number): InputFile {
+  return {
+    name: path,
+    open: () => createReadStream(path, { highWaterMark: 1024 * 1024 }),
+    ...(size === undefined
+      ? {}
+      : { size, openFrom: (start: number) => createReadStream(path, { highWaterMark: 1024 * 1024, start }) }),
+  };
 }
 
 /** Writes a file atomically: to a temporary name beside it, then renamed over it. */

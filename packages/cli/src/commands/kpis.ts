@@ -1,8 +1,8 @@
 import type { FileReport, KpiSet, ScanProgress } from "@musicpipe/core";
+import { computeKpisParallel, KpiWorkerPool } from "@musicpipe/core/parallel";
 import { boundedNumber, type FlagSpec, parseFlags, UsageError, wholeNumber } from "../args.js";
 import { type CliIo, inputFiles, n, writeFileAtomic } from "../io.js";
 import { kpisToJson } from "../kpi-json.js";
-import { computeKpisParallel, defaultWorkers } from "../parallel/run.js";
 
 export const kpisUsage = `Usage: musicpipe kpis --streams F... --songs F... --users F... [--out OUT.json]
 
@@ -22,6 +22,9 @@ Options:
   --quiet                   no progress on stderr
 
 Exit status: 0 all files accepted, 1 a file was rejected (the others still count), 2 usage error.`;
+
+/** Ranges a file is split into for the workers are at least this big (`MUSICPIPE_MIN_RANGE_BYTES` overrides it, for tests). */
+const MIN_RANGE_BYTES = Number(process.env.MUSICPIPE_MIN_RANGE_BYTES ?? 64 * 1024 * 1024);
 
 const spec: FlagSpec = {
   streams: "list",
@@ -59,15 +62,13 @@ export async function kpisCommand(argv: readonly string[], io: CliIo): Promise<n
   const out = flags.strings.get("out");
 
   const started = performance.now();
-  const run = await computeKpisParallel(
-    input,
-    {
-      ...options,
-      onFile: quiet ? undefined : (report) => io.stderr(`${describeFile(report)}\n`),
-      onProgress: quiet ? undefined : progressPrinter(io),
-    },
-    wholeNumber(flags, "workers", defaultWorkers(), 1),
-  );
+  const run = await computeKpisParallel(input, {
+    ...options,
+    threads: wholeNumber(flags, "workers", KpiWorkerPool.defaultThreads(), 1),
+    minRangeBytes: MIN_RANGE_BYTES,
+    onFile: quiet ? undefined : (report) => io.stderr(`${describeFile(report)}\n`),
+    onProgress: quiet ? undefined : progressPrinter(io),
+  });
   const seconds = (performance.now() - started) / 1000;
   const json = kpisToJson(run.kpis);
   if (out === undefined || out === "-") io.stdout(json);

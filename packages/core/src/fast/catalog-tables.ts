@@ -1,6 +1,6 @@
 import type { Track } from "../kpi/types.js";
 import { byteOrder, sortedByBytes } from "./byte-order.js";
-import { ByteInterner, viewOf } from "./interner.js";
+import { ByteInterner, type InternerTransfer, internerBuffers, viewOf } from "./interner.js";
 
 const decoder = new TextDecoder();
 const encoder = new TextEncoder();
@@ -13,6 +13,26 @@ function grown<T extends Int32Array | Uint32Array | Float64Array | Uint8Array>(a
   const b = new (a.constructor as new (n: number) => T)(size);
   b.set(a);
   return b;
+}
+
+/** A {@link UserTable} as plain arrays, to send to another thread. */
+export interface UserTableTransfer {
+  readonly ids: InternerTransfer;
+  readonly sorted: boolean;
+}
+
+/** A {@link TrackTable} as plain arrays, to send to another thread. */
+export interface TrackTableTransfer {
+  readonly ids: InternerTransfer;
+  readonly genre: Int32Array;
+  readonly duration: Float64Array;
+  readonly labels: Uint8Array;
+  readonly labelAt: Uint32Array;
+  readonly hasArtists: Uint8Array;
+  readonly labelOf: Int32Array | undefined;
+  readonly labelsUsed: number;
+  readonly genres: readonly string[];
+  readonly sorted: boolean;
 }
 
 /** UTF-8 bytes of a string, in a scratch buffer reused between calls. */
@@ -67,6 +87,19 @@ export class UserTable {
     this.ids.renumber(order);
     this.#sorted = true;
     return order;
+  }
+
+  /** The table as plain arrays for another thread (this table is unusable after). */
+  toTransfer(): { transfer: UserTableTransfer; buffers: ArrayBuffer[] } {
+    const ids = this.ids.toTransfer();
+    return { transfer: { ids, sorted: this.sorted }, buffers: internerBuffers(ids) };
+  }
+
+  static fromTransfer(t: UserTableTransfer): UserTable {
+    const table = new UserTable(0);
+    table.ids = ByteInterner.fromTransfer(t.ids);
+    table.#sorted = t.sorted;
+    return table;
   }
 
   /** Adds every id of `other` not known yet, in `other`'s order. */
@@ -263,6 +296,42 @@ export class TrackTable {
       durationMs: this.duration[p]!,
       ...(artists === undefined ? {} : { artists }),
     };
+  }
+
+  /** The table as plain arrays for another thread (this table is unusable after). */
+  toTransfer(): { transfer: TrackTableTransfer; buffers: ArrayBuffer[] } {
+    const ids = this.ids.toTransfer();
+    const transfer: TrackTableTransfer = {
+      ids,
+      genre: this.genre,
+      duration: this.duration,
+      labels: this.labels,
+      labelAt: this.labelAt,
+      hasArtists: this.hasArtists,
+      labelOf: this.#labelOf,
+      labelsUsed: this.#labelsUsed,
+      genres: this.genres,
+      sorted: this.sorted,
+    };
+    const arrays = [this.genre, this.duration, this.labels, this.labelAt, this.hasArtists, this.#labelOf];
+    const buffers = new Set<ArrayBuffer>(internerBuffers(ids));
+    for (const a of arrays) if (a !== undefined) buffers.add(a.buffer as ArrayBuffer);
+    return { transfer, buffers: [...buffers] };
+  }
+
+  static fromTransfer(t: TrackTableTransfer): TrackTable {
+    const table = new TrackTable(0);
+    table.ids = ByteInterner.fromTransfer(t.ids);
+    for (const genre of t.genres) table.genreIndex(genre);
+    table.genre = t.genre;
+    table.duration = t.duration;
+    table.labels = t.labels;
+    table.labelAt = t.labelAt;
+    table.hasArtists = t.hasArtists;
+    table.#labelOf = t.labelOf;
+    table.#labelsUsed = t.labelsUsed;
+    table.#sorted = t.sorted;
+    return table;
   }
 
   /** Adds every track of `other` whose id is not known yet, in `other`'s order. */

@@ -14,7 +14,7 @@ import { civilFromDays, daysFromCivil } from "../schema/listen-time.js";
 import type { CatalogIndex } from "./catalog-index.js";
 import { IntCounter, IntSet } from "./sparse.js";
 
-/** {@link CompactKpis} as plain transferable data: per day, listens per track and listeners per genre, ascending. */
+/** {@link CompactKpis} as plain transferable data: per day, listens per track and listeners per genre (in no order). */
 export interface CompactTransfer {
   readonly days: readonly {
     readonly day: number;
@@ -78,11 +78,20 @@ export class CompactKpis {
   #cell(day: number): DayCell {
     let cell = this.#days.get(day);
     if (cell === undefined) {
+      // Sized like the day before (rows in time order fill days about evenly), so the tables
+      // seldom grow.
+      const like = this.#lastCell;
       cell = {
-        counts: new IntCounter(this.#index.trackCount),
+        counts: new IntCounter(this.#index.trackCount, like?.counts.size ?? 0),
         // Filled, not holey: the hot loop's loads stay on a packed array.
         listeners: new Array(this.#index.genres.length).fill(undefined),
       };
+      if (like !== undefined) {
+        for (let g = 0; g < like.listeners.length; g++) {
+          const size = like.listeners[g]?.size ?? 0;
+          if (size > 0) cell.listeners[g] = new IntSet(this.#index.userCount, size);
+        }
+      }
       this.#days.set(day, cell);
     }
     this.#lastDay = day;
@@ -101,10 +110,14 @@ export class CompactKpis {
 
   /** Counts one listen of track number `track` by user number `user` on day number `day`. */
   add(day: number, track: number, user: number): void {
+    this.addOfGenre(day, track, this.#trackGenre[track]!, user);
+  }
+
+  /** {@link add} with the track's genre number already looked up. */
+  addOfGenre(day: number, track: number, genre: number, user: number): void {
     const cell = day === this.#lastDay ? this.#lastCell! : this.#cell(day);
     if (cell.counts.add(track, 1) < 0) cellOverflow(day, track);
-    const g = this.#trackGenre[track]!;
-    const set = cell.listeners[g] ?? this.#listeners(cell, g);
+    const set = cell.listeners[genre] ?? this.#listeners(cell, genre);
     set.add(user);
   }
 
@@ -164,13 +177,13 @@ export class CompactKpis {
   toTransfer(): CompactTransfer {
     return {
       days: [...this.#days].map(([day, cell]) => {
-        const { keys, counts } = cell.counts.entries();
+        const { keys, counts } = cell.counts.dump();
         return {
           day,
           tracks: keys,
           counts,
           listeners: cell.listeners.flatMap((set, genre) =>
-            set === undefined ? [] : [{ genre, users: set.sorted() }],
+            set === undefined ? [] : [{ genre, users: set.members() }],
           ),
         };
       }),

@@ -17,9 +17,26 @@ export function hashBytes(view: DataView, start: number, end: number): number {
   return h | 0;
 }
 
+/** The buffers of an {@link InternerTransfer}, for `postMessage`'s transfer list. */
+export function internerBuffers(t: InternerTransfer): ArrayBuffer[] {
+  return [t.arena.buffer, t.starts.buffer, t.hashes.buffer, t.table.buffer] as ArrayBuffer[];
+}
+
 /** A `DataView` over exactly the bytes of `bytes`. */
 export function viewOf(bytes: Uint8Array): DataView {
   return new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+}
+
+/** A {@link ByteInterner}'s whole state as plain arrays, to send to another thread (transfer, not copy). */
+export interface InternerTransfer {
+  readonly arena: Uint8Array;
+  readonly starts: Int32Array;
+  readonly hashes: Int32Array;
+  readonly table: Int32Array;
+  readonly mask: number;
+  readonly size: number;
+  readonly used: number;
+  readonly slotInts: number;
 }
 
 /** A {@link ByteInterner}'s state in shared memory. */
@@ -136,6 +153,36 @@ export class ByteInterner {
     return interner;
   }
 
+  /** The whole state, for `postMessage` (list {@link transferBuffers} as the transfer list; this interner is unusable after). */
+  toTransfer(): InternerTransfer {
+    return {
+      arena: this.#arena,
+      starts: this.#starts,
+      hashes: this.#hashes,
+      table: this.#table,
+      mask: this.#mask,
+      size: this.#size,
+      used: this.#used,
+      slotInts: this.#slotInts,
+    };
+  }
+
+  /** An interner from {@link toTransfer} (in the receiving thread): lookups and additions work. */
+  static fromTransfer(t: InternerTransfer): ByteInterner {
+    const interner = new ByteInterner(0, 0);
+    interner.#arena = t.arena;
+    interner.#arenaView = viewOf(t.arena);
+    interner.#starts = t.starts;
+    interner.#hashes = t.hashes;
+    interner.#table = t.table;
+    interner.#mask = t.mask;
+    interner.#size = t.size;
+    interner.#used = t.used;
+    interner.#slotInts = t.slotInts;
+    interner.#inline = t.slotInts === WIDE.ints ? WIDE.inline : NARROW.inline;
+    return interner;
+  }
+
   /** An interner over shared memory from {@link toShared}: for lookups (`find`) only. */
   static fromShared(shared: SharedInterner): ByteInterner {
     const interner = new ByteInterner(0, 0);
@@ -161,6 +208,25 @@ export class ByteInterner {
    */
   findIn(view: DataView, start: number, end: number): number {
     return this.#lookup(view, start, end, hashBytes(view, start, end));
+  }
+
+  /**
+   * Reads the home slot of each hash in `hashes[0, count)` without looking at what it holds:
+   * issued together, the loads' cache misses overlap, so the lookups that follow find the
+   * slots in cache. Returns a value derived from what was read (so the reads are not dropped).
+   */
+  touch(hashes: Int32Array, count: number): number {
+    const table = this.#table;
+    const mask = this.#mask;
+    const ints = this.#slotInts;
+    let seen = 0;
+    for (let i = 0; i < count; i++) seen |= table[(hashes[i]! & mask) * ints + 1]!;
+    return seen;
+  }
+
+  /** {@link findIn} with the key's {@link hashBytes} already computed. */
+  findHashed(view: DataView, start: number, end: number, hash: number): number {
+    return this.#lookup(view, start, end, hash);
   }
 
   #lookup(view: DataView, start: number, end: number, hash: number): number {

@@ -16,7 +16,7 @@ import { isBlankBytes } from "./bytes.js";
 import type { CatalogIndex } from "./catalog-index.js";
 import { CompactKpis } from "./compact.js";
 import { DuplicateFilter } from "./dedup.js";
-import { ByteInterner, viewOf } from "./interner.js";
+import { ByteInterner, hashBytes, viewOf } from "./interner.js";
 
 /**
  * The fast row source met something it leaves to the general reader (quotes, a header
@@ -89,6 +89,10 @@ export class StreamsScanner {
   // Cache of the last date parsed by the fast time path.
   #lastDateKey = -1;
   #lastDay = 0;
+  /** Rows of the common form split and hashed, waiting to be looked up together (see {@link #flush}). */
+  readonly #batch = new Batch();
+  /** What the slot reads of {@link #flush} saw (kept so that they are not optimised away). */
+  #touched = 0;
 
   /**
    * Without an `index` (`undefined`), the scanner reads ahead: lines are split, times parsed
@@ -169,16 +173,16 @@ export class StreamsScanner {
         this.#onLine(bytes, pending.start[i]!, pending.end[i]!);
         continue;
       }
-      this.#count(pending.day[i]!, track, user, pending.second[i]!);
+      this.#count(pending.day[i]!, track, user, pending.second[i]!, index.trackGenre[track]!);
     }
   }
 
   /** Counts a row of the common form whose ids are known: a listen, or a duplicate. */
-  #count(day: number, track: number, user: number, second: number): void {
+  #count(day: number, track: number, user: number, second: number, genre: number): void {
     this.#line++;
     this.#tally.rowsRead++;
     if (this.#seen.add(user, track, second)) {
-      this.#compact!.add(day, track, user);
+      this.#compact!.addOfGenre(day, track, genre, user);
       this.#tally.rowsKept++;
     } else this.#tally.duplicateRows++;
   }
@@ -264,7 +268,10 @@ export class StreamsScanner {
     const users = this.#index?.users;
     const n = chunk.length;
     for (;;) {
-      if (base + from >= end) return -1;
+      if (base + from >= end) {
+        this.#flush(chunk, tracks, users);
+        return -1;
+      }
       let nl: number;
       if (lane) {
         // One pass finds the line's end and its fields: #onLine's split, with the line break
@@ -314,7 +321,10 @@ export class StreamsScanner {
             }
           } else if (b === LF) break;
         }
-        if (i === n) return from;
+        if (i === n) {
+          this.#flush(chunk, tracks, users);
+          return from;
+        }
         nl = i;
         if (field === u) {
           us = fieldStart;
@@ -345,16 +355,15 @@ export class StreamsScanner {
               continue;
             }
             if (second >= 0) {
-              const track = tracks!.findIn(view, ts, te);
-              const user = track === -1 ? -1 : users!.findIn(view, us, ue);
-              if (user !== -1) {
-                this.#count(this.#lastDay, track, user, second);
-                from = nl + 1;
-                continue;
-              }
+              const batch = this.#batch;
+              batch.add(from, nl, ts, te, us, ue, second, this.#lastDay, view);
+              if (batch.count === BATCH_ROWS) this.#flush(chunk, tracks!, users!);
+              from = nl + 1;
+              continue;
             }
           }
         }
+        this.#flush(chunk, tracks, users);
         if (guessed) nl = chunk.indexOf(LF, from);
       } else {
         nl = chunk.indexOf(LF, from);
@@ -363,6 +372,36 @@ export class StreamsScanner {
       if (pending !== undefined) pending.later(from, nl);
       else this.#onLine(chunk, from, nl);
       from = nl + 1;
+    }
+  }
+
+  /**
+   * Looks up the ids of the rows batched by the lane, all tracks then all users, and counts the
+   * rows in order (a row with an unknown id goes through {@link #onLine}, which reports it). The
+   * lookups of a batch do not wait on each other, so their cache misses overlap: with millions
+   * of users the lookup tables are far larger than the CPU's caches, and one row at a time each
+   * lookup waited for memory in turn.
+   */
+  #flush(chunk: Uint8Array, tracks: ByteInterner | undefined, users: ByteInterner | undefined): void {
+    const batch = this.#batch;
+    const n = batch.count;
+    if (n === 0) return;
+    batch.count = 0;
+    const view = batch.view!;
+    const { track, user, ts, te, us, ue, trackHash, userHash } = batch;
+    // First only read the slots (loads that do not wait on each other), then look up.
+    this.#touched |= tracks!.touch(trackHash, n) | users!.touch(userHash, n);
+    for (let i = 0; i < n; i++) track[i] = tracks!.findHashed(view, ts[i]!, te[i]!, trackHash[i]!);
+    for (let i = 0; i < n; i++)
+      user[i] = track[i] === -1 ? -1 : users!.findHashed(view, us[i]!, ue[i]!, userHash[i]!);
+    // The genres: another random read per row (a table of 4 bytes per catalog track).
+    const genre = batch.genre;
+    const trackGenre = this.#index!.trackGenre;
+    for (let i = 0; i < n; i++) genre[i] = user[i] === -1 ? -1 : trackGenre[track[i]!]!;
+    const { from, to, second, day } = batch;
+    for (let i = 0; i < n; i++) {
+      if (user[i] === -1) this.#onLine(chunk, from[i]!, to[i]!);
+      else this.#count(day[i]!, track[i]!, user[i]!, second[i]!, genre[i]!);
     }
   }
 
@@ -593,6 +632,53 @@ export class StreamsScanner {
     }
     const second = this.#lastDay * 86400 + hour * 3600 + minute * 60 + sec;
     return second < 0 ? -2 : second;
+  }
+}
+
+/** Rows the lane looks up together. */
+const BATCH_ROWS = 64;
+
+/** Rows of the common form, split and hashed, for {@link StreamsScanner}'s batched lookups. */
+class Batch {
+  count = 0;
+  view: DataView | undefined;
+  readonly from = new Int32Array(BATCH_ROWS);
+  readonly to = new Int32Array(BATCH_ROWS);
+  readonly ts = new Int32Array(BATCH_ROWS);
+  readonly te = new Int32Array(BATCH_ROWS);
+  readonly us = new Int32Array(BATCH_ROWS);
+  readonly ue = new Int32Array(BATCH_ROWS);
+  readonly trackHash = new Int32Array(BATCH_ROWS);
+  readonly userHash = new Int32Array(BATCH_ROWS);
+  readonly second = new Float64Array(BATCH_ROWS);
+  readonly day = new Int32Array(BATCH_ROWS);
+  readonly track = new Int32Array(BATCH_ROWS);
+  readonly user = new Int32Array(BATCH_ROWS);
+  readonly genre = new Int32Array(BATCH_ROWS);
+
+  add(
+    from: number,
+    to: number,
+    ts: number,
+    te: number,
+    us: number,
+    ue: number,
+    second: number,
+    day: number,
+    view: DataView,
+  ): void {
+    const i = this.count++;
+    this.view = view;
+    this.from[i] = from;
+    this.to[i] = to;
+    this.ts[i] = ts;
+    this.te[i] = te;
+    this.us[i] = us;
+    this.ue[i] = ue;
+    this.trackHash[i] = hashBytes(view, ts, te);
+    this.userHash[i] = hashBytes(view, us, ue);
+    this.second[i] = second;
+    this.day[i] = day;
   }
 }
 

@@ -121,6 +121,16 @@ export class IntSet {
     this.#shift = shift;
   }
 
+  /** The members, in no particular order. */
+  members(): Int32Array {
+    if (this.#bits !== undefined) return this.sorted();
+    const out = new Int32Array(this.#size);
+    const table = this.#table!;
+    let n = 0;
+    for (let i = 0; i < table.length; i++) if (table[i] !== 0) out[n++] = table[i]! - 1;
+    return out;
+  }
+
   /** The members, ascending. */
   sorted(): Int32Array {
     const out = new Int32Array(this.#size);
@@ -144,7 +154,21 @@ export class IntSet {
 
   /** Adds every member of `values`. */
   addAll(values: Int32Array): void {
+    if (this.#table !== undefined && this.#size === 0) this.#reserve(values.length);
     for (let i = 0; i < values.length; i++) this.add(values[i]!);
+  }
+
+  /** Grows an empty table to hold `count` members without growing again. */
+  #reserve(count: number): void {
+    const slots = slotsFor(count);
+    if (slots <= this.#table!.length) return;
+    if (slots * 4 > Math.ceil(this.universe / 8)) {
+      this.#bits = new Uint32Array((this.universe + 31) >>> 5);
+      this.#table = undefined;
+      return;
+    }
+    this.#table = new Int32Array(slots);
+    this.#shift = 32 - Math.log2(slots);
   }
 
   /** Adds every member of `other` (of the same universe). */
@@ -293,6 +317,18 @@ export class IntCounter {
     for (let at = 0; at < table.length; at += 2) {
       if (table[at] !== 0 && table[at + 1] !== 0) visit(table[at]! - 1, table[at + 1]!);
     }
+  }
+
+  /** Keys with a non-zero count and their counts, in no particular order. */
+  dump(): { keys: Int32Array; counts: Int32Array } {
+    const keys = new Int32Array(this.#size);
+    const counts = new Int32Array(this.#size);
+    let n = 0;
+    this.forEach((key, count) => {
+      keys[n] = key;
+      counts[n++] = count;
+    });
+    return { keys: keys.subarray(0, n), counts: counts.subarray(0, n) };
   }
 
   /** Keys with a non-zero count and their counts, by ascending key. */

@@ -1,7 +1,7 @@
 import type { z } from "zod";
 import type { ByteSource } from "../csv/index.js";
 import { ConfigurationError } from "../errors/index.js";
-import { scanCatalogFast } from "../fast/catalog-scan.js";
+import { type CatalogScan, scanCatalogFast } from "../fast/catalog-scan.js";
 import { TrackTable, UserTable, Utf8Scratch } from "../fast/catalog-tables.js";
 import { viewOf } from "../fast/interner.js";
 import { FastPathUnsupported } from "../fast/scan.js";
@@ -16,6 +16,10 @@ export interface InputFile {
   readonly name: string;
   /** Opens the file's bytes. Called once per read. */
   open(): ByteSource | Promise<ByteSource>;
+  /** The file's size in bytes, when known (lets a large plain file be read in byte ranges). */
+  readonly size?: number | undefined;
+  /** Opens the file's bytes from byte `start` to the end (with {@link size}, for byte ranges). */
+  openFrom?(start: number): ByteSource | Promise<ByteSource>;
 }
 
 /** The columnar tables behind a {@link Catalog} (internal to the package). */
@@ -142,31 +146,57 @@ export function byKey<T extends { readonly name: string }>(files: Iterable<T>): 
  * file contributes nothing; within a file, a `track_id` or `user_id` seen before counts as a
  * duplicate row, not a bad one.
  */
-export async function loadCatalog(
+export function loadCatalog(
   input: { readonly songs: Iterable<InputFile>; readonly users: Iterable<InputFile> },
   options: ScanOptions & {
     readonly schemas?: CatalogSchemas | undefined;
     readonly fastPath?: boolean | undefined;
   } = {},
 ): Promise<{ catalog: Catalog; reports: FileReport[] }> {
+  return loadCatalogWith(input, options, async (file, kind) => {
+    try {
+      return await scanCatalogFast(await file.open(), file.name, kind, options);
+    } catch (err) {
+      if (err instanceof FastPathUnsupported) return undefined;
+      throw err;
+    }
+  });
+}
+
+/**
+ * {@link loadCatalog} with the byte-level reads done by `read` (`undefined`: the general
+ * reader must read the file). Every read is started at once, then taken in key order, so a
+ * reader running on other threads reads the files in parallel. Internal to the package.
+ */
+export async function loadCatalogWith(
+  input: { readonly songs: Iterable<InputFile>; readonly users: Iterable<InputFile> },
+  options: ScanOptions & {
+    readonly schemas?: CatalogSchemas | undefined;
+    readonly fastPath?: boolean | undefined;
+  },
+  read: (file: InputFile, kind: "songs" | "users") => Promise<CatalogScan | undefined>,
+): Promise<{ catalog: Catalog; reports: FileReport[] }> {
   const catalog = new Catalog();
   const reports: FileReport[] = [];
   const songs = (options.schemas?.songs ?? songsSchema) as TableSchema<typeof songsSchema.row>;
   const users = (options.schemas?.users ?? usersSchema) as TableSchema<typeof usersSchema.row>;
   // The byte-level reader, where the built-in schema applies; the general reader otherwise.
-  const fast = async (file: InputFile, kind: "songs" | "users"): Promise<FileReport | undefined> => {
+  const start = (file: InputFile, kind: "songs" | "users") => {
     if (options.fastPath === false || options.schemas?.[kind] !== undefined) return undefined;
-    try {
-      const scan = await scanCatalogFast(await file.open(), file.name, kind, options);
-      if (scan.report.accepted) catalog.absorb(scan);
-      return scan.report;
-    } catch (err) {
-      if (err instanceof FastPathUnsupported) return undefined;
-      throw err;
-    }
+    const reading = read(file, kind);
+    // Awaited in key order below; marked handled so an earlier failure leaves none unobserved.
+    reading.catch(() => {});
+    return reading;
   };
-  for (const file of byKey(input.songs)) {
-    const quick = await fast(file, "songs");
+  const songFiles = byKey(input.songs).map((file) => ({ file, fast: start(file, "songs") }));
+  const userFiles = byKey(input.users).map((file) => ({ file, fast: start(file, "users") }));
+  const fast = async (reading: Promise<CatalogScan | undefined> | undefined) => {
+    const scan = await reading;
+    if (scan?.report.accepted) catalog.absorb(scan);
+    return scan?.report;
+  };
+  for (const { file, fast: reading } of songFiles) {
+    const quick = await fast(reading);
     if (quick !== undefined) {
       reports.push(quick);
       continue;
@@ -191,8 +221,8 @@ export async function loadCatalog(
     reports.push(report);
     if (report.accepted && local.trackCount > 0) catalog.merge(local);
   }
-  for (const file of byKey(input.users)) {
-    const quick = await fast(file, "users");
+  for (const { file, fast: reading } of userFiles) {
+    const quick = await fast(reading);
     if (quick !== undefined) {
       reports.push(quick);
       continue;

@@ -1,0 +1,8 @@
+/**
+ * `@musicpipe/core/parallel`: the KPI computation on worker threads. Separate from the root
+ * entry so that code which never starts threads (a Lambda stage) does not load it.
+ *
+ * @packageDocumentation
+ */
+export { computeKpisParallel, type ParallelKpiOptions } from "./compute.js";
+export { KpiWorkerPool, type StreamsScanned } from "./pool.js";

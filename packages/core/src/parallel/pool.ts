@@ -1,0 +1,276 @@
+import { availableParallelism } from "node:os";
+import { Worker } from "node:worker_threads";
+import type { ByteSource } from "../csv/index.js";
+import type { CatalogIndex } from "../fast/catalog-index.js";
+import type { CatalogScan } from "../fast/catalog-scan.js";
+import { TrackTable, UserTable } from "../fast/catalog-tables.js";
+import type { CompactTransfer } from "../fast/compact.js";
+import type { ByteSpan } from "../fast/ranges.js";
+import type { StreamsHeader } from "../fast/scan.js";
+import type { FileReport, ScanOptions } from "../validate/index.js";
+import type { FromWorker, ToWorker } from "./protocol.js";
+
+/** Chunks of a task's bytes sent to a worker and not yet taken by it, at most. */
+const IN_FLIGHT = 4;
+
+/** What a streams scan in a worker gives back. */
+export interface StreamsScanned {
+  readonly report: FileReport;
+  readonly partial: CompactTransfer | undefined;
+  readonly range?:
+    | { readonly lines: number; readonly seen: Int32Array; readonly seenFractions: readonly string[] }
+    | undefined;
+  readonly sha256?: string | undefined;
+}
+
+type Task = {
+  readonly message: Extract<ToWorker, { type: "catalog" | "streams" }>;
+  readonly source: () => ByteSource | Promise<ByteSource>;
+  readonly settle: (reply: FromWorker | Error) => void;
+};
+
+interface Slot {
+  readonly worker: Worker;
+  task: Task | undefined;
+  /** Chunks sent and not acknowledged. */
+  inFlight: number;
+  wake: (() => void) | undefined;
+  /** Set when the task's reply came: the pump stops. */
+  done: boolean;
+}
+
+/** The worker script next to this module in the built package (absent when running from sources). */
+const WORKER = new URL("./parallel-worker.js", import.meta.url);
+
+/** A chunk to send: its own buffer when it has one to itself (moved, not copied), else a copy. */
+function movable(chunk: Uint8Array): Uint8Array {
+  const whole = chunk.byteOffset === 0 && chunk.byteLength === chunk.buffer.byteLength;
+  return whole && !(chunk.buffer instanceof SharedArrayBuffer) ? chunk : chunk.slice();
+}
+
+/**
+ * Worker threads that read catalog files and scan streams files with the fast row source. The
+ * pool reads each task's bytes itself (from any byte source: a local file, an S3 body) and
+ * sends them on in chunks, a few at a time; the workers send back tables and partials as
+ * transferred arrays. Tasks wait in order for a free worker.
+ */
+export class KpiWorkerPool {
+  readonly #slots: Slot[];
+  readonly #queue: Task[] = [];
+  #next = 1;
+  #closed = false;
+
+  private constructor(workers: Worker[], options: ScanOptions) {
+    this.#slots = workers.map((worker) => {
+      const slot: Slot = { worker, task: undefined, inFlight: 0, wake: undefined, done: false };
+      slot.worker.postMessage({
+        type: "setup",
+        options: {
+          maxBadRowShare: options.maxBadRowShare,
+          maxRowBytes: options.maxRowBytes,
+          maxIssues: options.maxIssues,
+          gzip: options.gzip,
+        },
+      } satisfies ToWorker);
+      slot.worker.on("message", (reply: FromWorker) => this.#onReply(slot, reply));
+      slot.worker.on("error", (err) => this.#onCrash(slot, err));
+      return slot;
+    });
+  }
+
+  /**
+   * A pool of `threads` workers, or `undefined` when fewer than two are asked for or workers
+   * cannot start here (running from the TypeScript sources, or bundled without the worker
+   * script): callers then compute in their own thread.
+   */
+  static async start(threads: number, options: ScanOptions = {}): Promise<KpiWorkerPool | undefined> {
+    if (threads < 2 || !/\.c?js$/.test(new URL(import.meta.url).pathname)) return undefined;
+    const workers: Worker[] = [];
+    const ready = await Promise.all(
+      Array.from({ length: threads }, async () => {
+        try {
+          const worker = new Worker(WORKER);
+          workers.push(worker);
+          return await new Promise<boolean>((resolve) => {
+            worker.once("message", (m: FromWorker) => resolve(m.type === "ready"));
+            worker.once("error", () => resolve(false));
+            worker.once("exit", () => resolve(false));
+          });
+        } catch {
+          return false;
+        }
+      }),
+    );
+    if (ready.every(Boolean)) return new KpiWorkerPool(workers, options);
+    await Promise.all(workers.map((w) => w.terminate()));
+    return undefined;
+  }
+
+  /** One thread per core. */
+  static defaultThreads(): number {
+    return availableParallelism();
+  }
+
+  get threads(): number {
+    return this.#slots.length;
+  }
+
+  /** Gives the workers the catalog index (streams scans waiting for it go on). */
+  shareIndex(index: CatalogIndex): void {
+    const shared = index.toShared();
+    for (const slot of this.#slots)
+      slot.worker.postMessage({ type: "index", index: shared } satisfies ToWorker);
+  }
+
+  /** Reads a songs or users file in a worker; `undefined` when the general reader must. */
+  catalogFile(
+    name: string,
+    kind: "songs" | "users",
+    open: () => ByteSource | Promise<ByteSource>,
+  ): Promise<CatalogScan | undefined> {
+    return new Promise((resolve, reject) => {
+      this.#submit({ type: "catalog", id: this.#next++, kind, name }, open, (reply) => {
+        if (reply instanceof Error) return reject(reply);
+        if (reply.type === "unsupported") return resolve(undefined);
+        if (reply.type !== "catalog") return reject(new Error(`${name}: unexpected reply '${reply.type}'`));
+        resolve({
+          report: reply.report,
+          ...(reply.tracks === undefined ? {} : { tracks: TrackTable.fromTransfer(reply.tracks) }),
+          ...(reply.users === undefined ? {} : { users: UserTable.fromTransfer(reply.users) }),
+        });
+      });
+    });
+  }
+
+  /**
+   * Scans a streams file (or a byte range of it: `open` then gives the bytes from
+   * `rangeReadStart(span)` on) in a worker; `undefined` when the general reader must.
+   */
+  streamsFile(
+    name: string,
+    open: () => ByteSource | Promise<ByteSource>,
+    options: {
+      readonly range?: { readonly span: ByteSpan; readonly header: StreamsHeader | undefined } | undefined;
+      readonly hash?: boolean | undefined;
+    } = {},
+  ): Promise<StreamsScanned | undefined> {
+    return new Promise((resolve, reject) => {
+      const message: ToWorker = {
+        type: "streams",
+        id: this.#next++,
+        name,
+        range: options.range,
+        hash: options.hash ?? false,
+      };
+      this.#submit(message, open, (reply) => {
+        if (reply instanceof Error) return reject(reply);
+        if (reply.type === "unsupported") return resolve(undefined);
+        if (reply.type !== "streams") return reject(new Error(`${name}: unexpected reply '${reply.type}'`));
+        resolve(reply);
+      });
+    });
+  }
+
+  /** Stops the workers (tasks still queued or running fail). */
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    const closing = new Error("the worker pool was closed");
+    for (const task of this.#queue.splice(0)) task.settle(closing);
+    for (const slot of this.#slots) {
+      const task = slot.task;
+      slot.task = undefined;
+      task?.settle(closing);
+    }
+    await Promise.all(this.#slots.map((slot) => slot.worker.terminate()));
+  }
+
+  #submit(
+    message: Extract<ToWorker, { type: "catalog" | "streams" }>,
+    source: () => ByteSource | Promise<ByteSource>,
+    settle: (reply: FromWorker | Error) => void,
+  ): void {
+    if (this.#closed) {
+      settle(new Error("the worker pool was closed"));
+      return;
+    }
+    this.#queue.push({ message, source, settle });
+    this.#dispatch();
+  }
+
+  #dispatch(): void {
+    for (const slot of this.#slots) {
+      if (slot.task !== undefined) continue;
+      const task = this.#queue.shift();
+      if (task === undefined) return;
+      slot.task = task;
+      slot.inFlight = 0;
+      slot.done = false;
+      slot.worker.postMessage(task.message);
+      void this.#pump(slot, task);
+    }
+  }
+
+  /** Sends the task's bytes to its worker, at most {@link IN_FLIGHT} chunks ahead of it. */
+  async #pump(slot: Slot, task: Task): Promise<void> {
+    const id = task.message.id;
+    const worker = slot.worker;
+    let iterator: AsyncIterator<Uint8Array> | Iterator<Uint8Array> | undefined;
+    try {
+      const source = await task.source();
+      iterator =
+        Symbol.asyncIterator in source
+          ? (source as AsyncIterable<Uint8Array>)[Symbol.asyncIterator]()
+          : (source as Iterable<Uint8Array>)[Symbol.iterator]();
+      for (;;) {
+        if (slot.done || slot.task !== task) return;
+        const next = await iterator.next();
+        if (next.done) break;
+        if (slot.done || slot.task !== task) return;
+        const bytes = movable(next.value);
+        worker.postMessage({ type: "chunk", id, bytes } satisfies ToWorker, [bytes.buffer as ArrayBuffer]);
+        slot.inFlight++;
+        while (slot.inFlight >= IN_FLIGHT && !slot.done && slot.task === task) {
+          await new Promise<void>((resolve) => {
+            slot.wake = resolve;
+          });
+        }
+      }
+      iterator = undefined;
+      if (slot.task === task && !slot.done) worker.postMessage({ type: "end", id } satisfies ToWorker);
+    } catch (err) {
+      if (slot.task === task && !slot.done)
+        worker.postMessage({
+          type: "abort",
+          id,
+          message: err instanceof Error ? err.message : String(err),
+        } satisfies ToWorker);
+    } finally {
+      // The worker stopped early (a range read to its end, a file handed to the general reader).
+      await iterator?.return?.();
+    }
+  }
+
+  #onReply(slot: Slot, reply: FromWorker): void {
+    const task = slot.task;
+    if (task === undefined || reply.id !== task.message.id) return;
+    if (reply.type === "ack") {
+      slot.inFlight--;
+      slot.wake?.();
+      return;
+    }
+    slot.done = true;
+    slot.task = undefined;
+    slot.wake?.();
+    task.settle(reply.type === "error" ? new Error(`${task.message.name}: ${reply.message}`) : reply);
+    this.#dispatch();
+  }
+
+  #onCrash(slot: Slot, err: Error): void {
+    const task = slot.task;
+    slot.task = undefined;
+    slot.done = true;
+    slot.wake?.();
+    task?.settle(err);
+  }
+}

@@ -1,0 +1,57 @@
+import type { SharedCatalogIndex } from "../fast/catalog-index.js";
+import type { TrackTableTransfer, UserTableTransfer } from "../fast/catalog-tables.js";
+import type { CompactTransfer } from "../fast/compact.js";
+import type { ByteSpan } from "../fast/ranges.js";
+import type { StreamsHeader } from "../fast/scan.js";
+import type { FileReport, ScanOptions } from "../validate/index.js";
+
+/** Messages from the pool to a worker thread. */
+export type ToWorker =
+  /** First message: the scan options of every task. */
+  | { readonly type: "setup"; readonly options: ScanOptions }
+  /** The catalog index, once the catalog is read: streams tasks given before it read ahead. */
+  | { readonly type: "index"; readonly index: SharedCatalogIndex }
+  /** Read a songs or users file (its bytes follow as chunks). */
+  | { readonly type: "catalog"; readonly id: number; readonly kind: "songs" | "users"; readonly name: string }
+  /** Scan a streams file, or a byte range of one (its bytes follow as chunks). */
+  | {
+      readonly type: "streams";
+      readonly id: number;
+      readonly name: string;
+      readonly range?: { readonly span: ByteSpan; readonly header: StreamsHeader | undefined } | undefined;
+      /** Also compute the SHA-256 of the bytes. */
+      readonly hash: boolean;
+    }
+  | { readonly type: "chunk"; readonly id: number; readonly bytes: Uint8Array }
+  | { readonly type: "end"; readonly id: number }
+  /** The task's bytes could not be read: it fails with this message. */
+  | { readonly type: "abort"; readonly id: number; readonly message: string };
+
+/** Messages from a worker thread to the pool. */
+export type FromWorker =
+  /** First message: the worker has started. */
+  | { readonly type: "ready"; readonly id?: undefined }
+  /** A chunk of the task's bytes was taken: the pool may send another. */
+  | { readonly type: "ack"; readonly id: number }
+  | {
+      readonly type: "catalog";
+      readonly id: number;
+      readonly report: FileReport;
+      readonly tracks?: TrackTableTransfer | undefined;
+      readonly users?: UserTableTransfer | undefined;
+    }
+  | {
+      readonly type: "streams";
+      readonly id: number;
+      readonly report: FileReport;
+      /** The file's (or range's) partial; none for a rejected whole file. */
+      readonly partial: CompactTransfer | undefined;
+      /** For a range: its physical lines and duplicate keys, to merge the ranges. */
+      readonly range?:
+        | { readonly lines: number; readonly seen: Int32Array; readonly seenFractions: readonly string[] }
+        | undefined;
+      readonly sha256?: string | undefined;
+    }
+  /** The fast row source does not take the file: the general reader must. */
+  | { readonly type: "unsupported"; readonly id: number }
+  | { readonly type: "error"; readonly id: number; readonly message: string };
