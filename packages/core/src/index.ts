@@ -70,6 +70,7 @@ export {
   usersSchema,
 } from "./schema/index.js";
 export * from "./stages/index.js";
+export { type CompiledCatalog, decodeCatalog, encodeCatalog } from "./state/catalog-blob.js";
 export {
   checkHeader,
   DEFAULT_MAX_BAD_ROW_SHARE,

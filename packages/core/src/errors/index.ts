@@ -53,6 +53,23 @@ export class PartialFormatError extends MusicpipeError {
   }
 }
 
+/** What a stored musicpipe blob holds. */
+export type BlobKind = "partial" | "day-state" | "catalog";
+
+/**
+ * A stored binary blob (a KPI partial, a day state, a compiled catalog) could not be read: not
+ * a musicpipe blob, another kind, an unknown version, or damaged (checksum or structure).
+ */
+export class BlobFormatError extends MusicpipeError {
+  /** The kind of blob that was expected. */
+  readonly blobKind: BlobKind;
+
+  constructor(blobKind: BlobKind, message: string, options: MusicpipeErrorOptions = {}) {
+    super("invalid_blob", message, options);
+    this.blobKind = blobKind;
+  }
+}
+
 /** A count or sum left the range of exactly representable integers (2^53 - 1). */
 export class KpiOverflowError extends MusicpipeError {
   constructor(message: string) {

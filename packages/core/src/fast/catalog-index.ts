@@ -100,6 +100,11 @@ export class CatalogIndex {
     return this.#tracks!.name(t);
   }
 
+  /** The columnar tracks behind this index (names and artists as bytes); internal to the package. */
+  get trackTable(): TrackTable {
+    return this.#tracks!;
+  }
+
   /** The artists of track `t`, when the songs file had that column. */
   trackArtists(t: number): string | undefined {
     return this.#tracks!.artists(t);

@@ -216,7 +216,7 @@ export class TrackTable {
     labels: Uint8Array,
     labelAt: Uint32Array,
     labelsUsed: number,
-    labelOf: Int32Array,
+    labelOf?: Int32Array,
   ): void {
     this.#labelOf = labelOf;
     this.genre = genre;
@@ -273,6 +273,19 @@ export class TrackTable {
   /** Where track `p`'s label is. */
   #slot(p: number): number {
     return this.#labelOf === undefined ? p : this.#labelOf[p]!;
+  }
+
+  /** The UTF-8 bytes of track `p`'s name (a view). */
+  nameBytes(p: number): Uint8Array {
+    const l = this.#slot(p);
+    return this.labels.subarray(this.labelAt[2 * l]!, this.labelAt[2 * l + 1]!);
+  }
+
+  /** The UTF-8 bytes of track `p`'s artists (a view), or `undefined` when it has none. */
+  artistsBytes(p: number): Uint8Array | undefined {
+    const l = this.#slot(p);
+    if (this.hasArtists[l] === 0) return undefined;
+    return this.labels.subarray(this.labelAt[2 * l + 1]!, this.labelAt[2 * l + 2]!);
   }
 
   name(p: number): string {

@@ -217,6 +217,23 @@ export class CompactKpis {
     return this;
   }
 
+  /**
+   * The cells of each day held, ascending by day: track numbers (ascending) with their listens,
+   * and per genre number the listeners' user numbers (ascending), for encoding a partial.
+   */
+  *cells(): Generator<{
+    readonly day: number;
+    readonly tracks: Int32Array;
+    readonly counts: Int32Array;
+    readonly listeners: readonly (Int32Array | undefined)[];
+  }> {
+    for (const day of this.#sortedDays()) {
+      const cell = this.#days.get(day)!;
+      const { keys, counts } = cell.counts.entries();
+      yield { day, tracks: keys, counts, listeners: cell.listeners.map((set) => set?.sorted()) };
+    }
+  }
+
   /** Day numbers held, ascending. */
   #sortedDays(): number[] {
     return [...this.#days.keys()].sort((a, b) => a - b);

@@ -1,0 +1,216 @@
+import fc from "fast-check";
+import { describe, expect, it } from "vitest";
+import { CatalogIndex, computeKpis, type KpiSet, loadCatalog, scanStreamsFast } from "../src/index.js";
+import { type CompiledCatalog, decodeCatalog, encodeCatalog } from "../src/state/catalog-blob.js";
+import {
+  absorb,
+  type DayShard,
+  decodeDayShard,
+  encodeDayShard,
+  type SourcePartial,
+  summarize,
+} from "../src/state/day-state.js";
+import { dayKpis } from "../src/state/finalize.js";
+import { decodePartialDay, encodePartials } from "../src/state/partial.js";
+import { murmur3 } from "../src/state/shards.js";
+import { memoryFile } from "./helpers.js";
+
+const GENRES = ["pop", "rock", "jazz", "Électro", "k-pop"];
+const TRACKS = Array.from({ length: 30 }, (_, t) => `t${String(t).padStart(2, "0")}`);
+const USERS = Array.from({ length: 40 }, (_, u) => `user-${u}`);
+
+function songsCsv(tracks: readonly string[]): string {
+  return `track_id,track_name,track_genre,duration_ms,artists\n${tracks
+    .map(
+      (t) =>
+        `${t},Name of ${t},${GENRES[Number(t.slice(1)) % GENRES.length]},${1000 + Number(t.slice(1))},A${t}`,
+    )
+    .join("\n")}\n`;
+}
+
+function usersCsv(users: readonly string[]): string {
+  return `user_id,user_name\n${users.map((u) => `${u},Name`).join("\n")}\n`;
+}
+
+async function compile(tracks: readonly string[], users: readonly string[]): Promise<CompiledCatalog> {
+  const { catalog, reports } = await loadCatalog({
+    songs: [memoryFile("songs.csv", songsCsv(tracks))],
+    users: [memoryFile("users.csv", usersCsv(users))],
+  });
+  return decodeCatalog(encodeCatalog(new CatalogIndex(catalog), reports).bytes);
+}
+
+const row = fc.record({
+  day: fc.integer({ min: 0, max: 2 }),
+  user: fc.constantFrom(...USERS),
+  track: fc.constantFrom(...TRACKS),
+  second: fc.integer({ min: 0, max: 86_399 }),
+});
+type Row = typeof row extends fc.Arbitrary<infer T> ? T : never;
+
+function streamsCsv(rows: readonly Row[]): string {
+  const time = (r: Row) =>
+    new Date(Date.UTC(2025, 5, 21 + r.day) + r.second * 1000).toISOString().slice(0, 19).replace("T", " ");
+  return `user_id,track_id,listen_time\n${rows.map((r) => `${r.user},${r.track},${time(r)}`).join("\n")}\n`;
+}
+
+/** The partials of one file, by date. */
+async function partialsOf(rows: readonly Row[], compiled: CompiledCatalog, shards: number, name: string) {
+  const { report, compact } = await scanStreamsFast(
+    [new TextEncoder().encode(streamsCsv(rows))],
+    name,
+    compiled.index,
+    { maxBadRowShare: 1 },
+  );
+  expect(report.accepted).toBe(true);
+  return encodePartials(compact, compiled, shards);
+}
+
+/** Absorbs the partials of a date into its shards, `batches` at a time, in the given order; then the date's KPIs. */
+async function load(
+  listenDate: string,
+  blobs: readonly { fingerprint: string; bytes: Uint8Array }[],
+  shards: number,
+  batch: number,
+  catalogs: Map<string, CompiledCatalog>,
+): Promise<KpiSet | undefined> {
+  const summaries = [];
+  for (let shard = 0; shard < shards; shard++) {
+    let state: DayShard | undefined;
+    for (let i = 0; i < blobs.length; i += batch) {
+      const parts: SourcePartial[] = blobs
+        .slice(i, i + batch)
+        .map((b) => ({ fingerprint: b.fingerprint, day: decodePartialDay(b.bytes, b.fingerprint, shard) }));
+      const next = await absorb(state, parts, { listenDate, shard, shards }, async (d) => catalogs.get(d)!);
+      if (next === undefined) continue;
+      // Through its blob, as a store would keep it.
+      const blob = encodeDayShard(next, summarize(next, catalogs.get(next.catalog)));
+      state = decodeDayShard(blob).state;
+    }
+    if (state === undefined) return undefined;
+    summaries.push(summarize(state, catalogs.get(state.catalog)));
+  }
+  return dayKpis(summaries);
+}
+
+const DATES = ["2025-06-21", "2025-06-22", "2025-06-23"];
+
+function ofDate(kpis: KpiSet, listenDate: string): KpiSet {
+  return {
+    genreStats: kpis.genreStats.filter((g) => g.listenDate === listenDate),
+    topSongs: kpis.topSongs.filter((g) => g.listenDate === listenDate),
+    topGenres: kpis.topGenres.filter((g) => g.listenDate === listenDate),
+  };
+}
+
+const fingerprint = (i: number) => i.toString(16).padStart(64, "0");
+
+describe("day states", () => {
+  it("give the KPIs of one batch computation, for any split into files, shard count, order and batching", async () => {
+    const catalog = await compile(TRACKS, USERS);
+    const catalogs = new Map([[catalog.digest, catalog]]);
+    await fc.assert(
+      fc.asyncProperty(
+        fc.array(fc.array(row, { minLength: 1, maxLength: 40 }), { minLength: 1, maxLength: 6 }),
+        fc.constantFrom(1, 2, 3, 7),
+        fc.integer({ min: 1, max: 4 }),
+        fc.boolean(),
+        async (files, shards, batch, reverse) => {
+          const expected = await computeKpis({
+            streams: files.map((rows, i) => memoryFile(`f${i}.csv`, streamsCsv(rows))),
+            songs: [memoryFile("songs.csv", songsCsv(TRACKS))],
+            users: [memoryFile("users.csv", usersCsv(USERS))],
+          });
+          const perFile = await Promise.all(
+            files.map((rows, i) => partialsOf(rows, catalog, shards, `f${i}`)),
+          );
+          for (const date of DATES) {
+            const blobs = perFile.flatMap((m, i) =>
+              m.has(date) ? [{ fingerprint: fingerprint(i), bytes: m.get(date)! }] : [],
+            );
+            if (reverse) blobs.reverse();
+            const got = await load(date, blobs, shards, batch, catalogs);
+            const want = ofDate(expected.kpis, date);
+            if (want.genreStats.length === 0) expect(got).toBeUndefined();
+            else expect(got).toEqual(want);
+          }
+        },
+      ),
+      { numRuns: Number(process.env.MUSICPIPE_PROPERTY_RUNS ?? 60) },
+    );
+  });
+
+  it("count a partial whose fingerprint they include once, however often it comes", async () => {
+    const catalog = await compile(TRACKS, USERS);
+    const catalogs = new Map([[catalog.digest, catalog]]);
+    const rows: Row[] = [
+      { day: 0, user: "user-1", track: "t01", second: 10 },
+      { day: 0, user: "user-2", track: "t01", second: 20 },
+    ];
+    const bytes = (await partialsOf(rows, catalog, 1, "a")).get("2025-06-21")!;
+    const part = { fingerprint: fingerprint(1), day: decodePartialDay(bytes) };
+    const target = { listenDate: "2025-06-21", shard: 0, shards: 1 };
+    const once = await absorb(undefined, [part, part], target, async () => catalog);
+    expect(once?.sources).toEqual([fingerprint(1)]);
+    expect(await absorb(once, [part], target, async () => catalog)).toBeUndefined();
+    const kpis = dayKpis([summarize(once!, catalog)]);
+    expect(kpis?.genreStats).toEqual([
+      expect.objectContaining({ listenCount: 2, uniqueListeners: 2, totalListeningTimeMs: 2002 }),
+    ]);
+  });
+
+  it("stay exact when partials of a changed catalog arrive (tracks and users added and removed)", async () => {
+    const before = await compile(TRACKS.slice(0, 20), USERS.slice(0, 30));
+    const after = await compile(TRACKS.slice(10), USERS.slice(10));
+    const catalogs = new Map([
+      [before.digest, before],
+      [after.digest, after],
+    ]);
+    const inBefore = fc.record({
+      day: fc.constant(0),
+      user: fc.constantFrom(...USERS.slice(0, 30)),
+      track: fc.constantFrom(...TRACKS.slice(0, 20)),
+      second: fc.integer({ min: 0, max: 86_399 }),
+    });
+    const inAfter = fc.record({
+      day: fc.constant(0),
+      user: fc.constantFrom(...USERS.slice(10)),
+      track: fc.constantFrom(...TRACKS.slice(10)),
+      second: fc.integer({ min: 0, max: 86_399 }),
+    });
+    await fc.assert(
+      fc.asyncProperty(
+        fc.array(inBefore, { minLength: 1, maxLength: 30 }),
+        fc.array(inAfter, { minLength: 1, maxLength: 30 }),
+        fc.constantFrom(1, 3),
+        fc.boolean(),
+        async (a, b, shards, oldFirst) => {
+          // The KPIs of all rows against one catalog that has every id (names are equal in both).
+          const expected = await computeKpis({
+            streams: [memoryFile("a.csv", streamsCsv(a)), memoryFile("b.csv", streamsCsv(b))],
+            songs: [memoryFile("songs.csv", songsCsv(TRACKS))],
+            users: [memoryFile("users.csv", usersCsv(USERS))],
+          });
+          const pa = (await partialsOf(a, before, shards, "a")).get("2025-06-21")!;
+          const pb = (await partialsOf(b, after, shards, "b")).get("2025-06-21")!;
+          const blobs = [
+            { fingerprint: fingerprint(1), bytes: pa },
+            { fingerprint: fingerprint(2), bytes: pb },
+          ];
+          if (!oldFirst) blobs.reverse();
+          const got = await load("2025-06-21", blobs, shards, 1, catalogs);
+          expect(got).toEqual(ofDate(expected.kpis, "2025-06-21"));
+        },
+      ),
+      { numRuns: Number(process.env.MUSICPIPE_PROPERTY_RUNS ?? 60) },
+    );
+  });
+
+  it("hash user ids to shards with MurmurHash3 (x86, 32-bit, seed 0)", () => {
+    const enc = new TextEncoder();
+    expect(murmur3(enc.encode(""))).toBe(0);
+    expect(murmur3(enc.encode("hello"))).toBe(0x248bfa47);
+    expect(murmur3(enc.encode("Hello, world!"))).toBe(0xc0363e43);
+    expect(murmur3(enc.encode("The quick brown fox jumps over the lazy dog"))).toBe(0x2e4ff723);
+  });
+});
