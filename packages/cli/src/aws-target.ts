@@ -16,6 +16,7 @@ function tableNames(flags: ParsedFlags): Partial<TableNames> {
     "top-genres-table": "topGenres",
     "files-table": "files",
     "partials-table": "partials",
+    "day-states-table": "dayStates",
   };
   for (const [flag, name] of Object.entries(map)) {
     const value = flags.strings.get(flag);
@@ -48,13 +49,7 @@ export function openAwsTarget(flags: ParsedFlags, config: Partial<PipelineConfig
     tableNames: tableNames(flags),
     partialObjects: objects,
   });
-  const ctx = createPipelineContext({
-    objects,
-    kpis: tables.kpis,
-    files: tables.files,
-    partials: tables.partials,
-    ...config,
-  });
+  const ctx = createPipelineContext({ objects, ...tables, ...config });
   return {
     ctx,
     exclusive: (work) => work(),

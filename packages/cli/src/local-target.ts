@@ -8,16 +8,16 @@ import { UsageError } from "./args.js";
 export const STATE_DIR = ".musicpipe";
 
 /**
- * The pipeline over a local folder: objects are the files under `root`, tables are JSON files
- * under `root/.musicpipe/`.
+ * The pipeline over a local folder: objects are the files under `root`; tables are JSON files
+ * under `root/.musicpipe/`, and the state blobs (day states, compiled catalogs) are files
+ * there too.
  */
 export function localPipeline(root: string, config: Partial<PipelineConfig> = {}): PipelineContext {
   const tables = createLocalTables({ dir: join(root, STATE_DIR) });
   return createPipelineContext({
     objects: createLocalObjectStore({ root }),
-    kpis: tables.kpis,
-    files: tables.files,
-    partials: tables.partials,
+    stateObjects: createLocalObjectStore({ root: join(root, STATE_DIR) }),
+    ...tables,
     ...config,
   });
 }

@@ -13,6 +13,7 @@ export const targetFlags: FlagSpec = {
   "top-genres-table": "string",
   "files-table": "string",
   "partials-table": "string",
+  "day-states-table": "string",
 };
 
 export const targetUsage = `Where (one of):
@@ -27,7 +28,8 @@ AWS options:
   --top-songs-table N       default TopSongsByGenre
   --top-genres-table N      default TopGenresByDay
   --files-table N           default FileValidationMetadata
-  --partials-table N        default MusicpipePartials`;
+  --partials-table N        default MusicpipePartials
+  --day-states-table N      default MusicpipeDayStates`;
 
 /** An opened target: its pipeline context and how to run work on it exclusively. */
 export interface Target {

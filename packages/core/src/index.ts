@@ -14,6 +14,8 @@ export {
   readCsv,
 } from "./csv/index.js";
 export {
+  BlobFormatError,
+  type BlobKind,
   ConditionFailedError,
   ConfigurationError,
   CsvFormatError,
@@ -70,7 +72,30 @@ export {
   usersSchema,
 } from "./schema/index.js";
 export * from "./stages/index.js";
-export { type CompiledCatalog, decodeCatalog, encodeCatalog } from "./state/catalog-blob.js";
+export {
+  CATALOG_BLOB_VERSION,
+  type CompiledCatalog,
+  decodeCatalog,
+  encodeCatalog,
+} from "./state/catalog-blob.js";
+export {
+  DAY_STATE_BLOB_VERSION,
+  type DayShard,
+  decodeDayShard,
+  readShardSummary,
+  type ShardSummary,
+  type SummarySong,
+  sourcesDigest,
+} from "./state/day-state.js";
+export { dayKpis } from "./state/finalize.js";
+export {
+  decodePartialDay,
+  PARTIAL_BLOB_VERSION,
+  type PartialDay,
+  type PartialGenre,
+  partialToState,
+} from "./state/partial.js";
+export { MAX_SHARDS, murmur3, shardOf } from "./state/shards.js";
 export {
   checkHeader,
   DEFAULT_MAX_BAD_ROW_SHARE,

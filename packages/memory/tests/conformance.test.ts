@@ -3,6 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll } from "vitest";
 import {
+  runDayStateStoreConformance,
   runFileStatusStoreConformance,
   runKpiStoreConformance,
   runObjectStoreConformance,
@@ -39,8 +40,10 @@ runObjectStoreConformance({
 runKpiStoreConformance({ name: "memory", create: () => createMemoryTables().kpis });
 runFileStatusStoreConformance({ name: "memory", create: () => createMemoryTables().files });
 runPartialStoreConformance({ name: "memory", create: () => createMemoryTables().partials });
+runDayStateStoreConformance({ name: "memory", create: () => createMemoryTables().days });
 
 const localTables = async () => createLocalTables({ dir: join(await tempFolder(), ".musicpipe") });
 runKpiStoreConformance({ name: "local", create: async () => (await localTables()).kpis });
 runFileStatusStoreConformance({ name: "local", create: async () => (await localTables()).files });
 runPartialStoreConformance({ name: "local", create: async () => (await localTables()).partials });
+runDayStateStoreConformance({ name: "local", create: async () => (await localTables()).days });

@@ -25,6 +25,7 @@ async function setup() {
       kpis: faults.wrap("kpis", tables.kpis),
       files: faults.wrap("files", tables.files),
       partials: faults.wrap("partials", tables.partials),
+      days: faults.wrap("days", tables.days),
       clock,
     });
   return { objects, faults, context };

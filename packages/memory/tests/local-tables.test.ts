@@ -1,14 +1,7 @@
 import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import {
-  type DayKpis,
-  type FileRecord,
-  MusicpipeError,
-  PARTIAL_FORMAT,
-  PARTIAL_VERSION,
-  type StoredPartial,
-} from "@musicpipe/core";
+import { type DayKpis, type FileRecord, MusicpipeError, type StoredPartial } from "@musicpipe/core";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { createLocalTables, encodeTableName, TableFormatError } from "../src/index.js";
 
@@ -40,7 +33,8 @@ const day = (listenDate: string): Omit<DayKpis, "version"> => ({
   ],
   topSongs: [],
   topGenres: [{ listenDate, rank: 1, genre: "pop", listenCount: 2 }],
-  sources: ["ff"],
+  sourceCount: 1,
+  sourcesDigest: "ff".repeat(32),
   updatedAt: "2025-06-22T00:00:00.000Z",
 });
 
@@ -65,7 +59,7 @@ describe("createLocalTables", () => {
       listenDate: "2025-06-22",
       fingerprint: "ab".repeat(32),
       fileKey: "data/raw/streams/s1.csv",
-      state: { format: PARTIAL_FORMAT, version: PARTIAL_VERSION, tracks: [], days: [] },
+      blob: new Uint8Array([1, 2, 3, 250]),
     };
     await first.partials.put(partial);
 
@@ -76,7 +70,9 @@ describe("createLocalTables", () => {
       ...record("data/raw/streams/s1.csv"),
       version: 1,
     });
-    expect(await collect(second.partials.listDate("2025-06-22"))).toEqual([partial]);
+    const [entry] = await collect(second.partials.listDate("2025-06-22"));
+    expect({ ...entry, read: undefined }).toEqual({ ...partial, blob: undefined, read: undefined });
+    expect(await entry!.read()).toEqual(partial.blob);
     // Versions carry on where the first left them.
     await expect(second.files.put(record("data/raw/streams/s1.csv"), 0)).rejects.toThrow(/version/);
     expect((await second.files.put(record("data/raw/streams/s1.csv"), 1)).version).toBe(2);

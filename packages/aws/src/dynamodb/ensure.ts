@@ -9,14 +9,18 @@ import {
 import { ConfigurationError } from "@musicpipe/core";
 import { checkPositive, resolveClient, resolveTableNames, type TableNames } from "./options.js";
 
-/** The key of each table: partition key, then the sort key when there is one (all strings). */
+/** The key of each table: partition key, then the sort key when there is one (strings, but `shard`, a number). */
 export const TABLE_KEYS: Readonly<Record<keyof TableNames, readonly string[]>> = Object.freeze({
   kpis: ["listen_date", "kpi_type"],
   topSongs: ["listen_date", "track_genre"],
   topGenres: ["listen_date"],
   files: ["file_key"],
   partials: ["listen_date", "fingerprint"],
+  dayStates: ["listen_date", "shard"],
 });
+
+/** Key attributes that are numbers. */
+const NUMBER_KEYS = new Set(["shard"]);
 
 /** Options of {@link ensureTables}. */
 export interface EnsureTablesOptions {
@@ -69,6 +73,7 @@ function keyOf(schema: readonly KeySchemaElement[] | undefined): string[] {
  * | TopGenresByDay | `listen_date` (S) |
  * | FileValidationMetadata | `file_key` (S) |
  * | MusicpipePartials | `listen_date` (S), `fingerprint` (S) |
+ * | MusicpipeDayStates | `listen_date` (S), `shard` (N) |
  *
  * @example
  * const { created } = await ensureTables({ tableNames: { kpis: "StagingKPIs" } });
@@ -100,7 +105,10 @@ export async function ensureTables(options: EnsureTablesOptions = {}): Promise<E
               TableName: table,
               BillingMode: "PAY_PER_REQUEST",
               AttributeDefinitions: key.map(
-                (name): AttributeDefinition => ({ AttributeName: name, AttributeType: "S" }),
+                (name): AttributeDefinition => ({
+                  AttributeName: name,
+                  AttributeType: NUMBER_KEYS.has(name) ? "N" : "S",
+                }),
               ),
               KeySchema: key.map(
                 (name, i): KeySchemaElement => ({ AttributeName: name, KeyType: i === 0 ? "HASH" : "RANGE" }),

@@ -1,6 +1,7 @@
 /**
- * `@musicpipe/aws/dynamodb`: the musicpipe table ports (KPIs, file status, partials index) on
- * DynamoDB, table creation, and a BatchWriteItem helper that retries unprocessed items.
+ * `@musicpipe/aws/dynamodb`: the musicpipe table ports (KPIs, file status, partials index, day
+ * state pointers) on DynamoDB, table creation, and a BatchWriteItem helper that retries
+ * unprocessed items.
  *
  * @packageDocumentation
  */

@@ -68,9 +68,13 @@ function checkDay(what: string, day: Omit<DayKpis, "version">): void {
   if (typeof day?.listenDate !== "string" || day.listenDate.length === 0)
     fail("listenDate must be a non-empty string");
   if (typeof day.updatedAt !== "string") fail("updatedAt must be a string");
-  for (const field of ["genreStats", "topSongs", "topGenres", "sources"] as const) {
+  for (const field of ["genreStats", "topSongs", "topGenres"] as const) {
     if (!Array.isArray(day[field])) fail(`${field} must be an array`);
   }
+  if (!isCount(day.sourceCount))
+    fail(`sourceCount must be a non-negative safe integer, got ${String(day.sourceCount)}`);
+  if (typeof day.sourcesDigest !== "string" || !/^[0-9a-f]{64}$/.test(day.sourcesDigest))
+    fail("sourcesDigest must be 64 hex digits");
   const sameDate = (entry: { listenDate: string }, field: string) => {
     if (entry.listenDate !== day.listenDate)
       fail(`${field} holds an entry of listen date '${entry.listenDate}'`);
@@ -116,7 +120,6 @@ function checkDay(what: string, day: Omit<DayKpis, "version">): void {
     count(top.rank, "topGenres", "rank");
     count(top.listenCount, "topGenres", "listenCount");
   }
-  if (!day.sources.every((source) => typeof source === "string")) fail("sources must be strings");
 }
 
 /** The MusicStreamingKPIs item of one genre's statistics. */
@@ -129,7 +132,7 @@ function statItem(day: Omit<DayKpis, "version">, stat: GenreStat, version: numbe
     unique_listeners: stat.uniqueListeners,
     total_listening_time_ms: stat.totalListeningTimeMs,
     avg_listening_time_per_user_ms: stat.avgListeningTimePerUserMs,
-    source_files: day.sources.length,
+    source_files: day.sourceCount,
     updated_at: day.updatedAt,
     version,
   };
@@ -166,9 +169,21 @@ function topGenresList(day: Omit<DayKpis, "version">): Item[] {
     .map((top) => ({ rank: top.rank, track_genre: top.genre, listen_count: top.listenCount }));
 }
 
+/** The digest of no sources. */
+const NO_SOURCES = "0".repeat(64);
+
 /** A date whose last write did not finish: its version, and no sources, so the next load rewrites it. */
 function unfinishedDay(listenDate: string, version: number, updatedAt: string): DayKpis {
-  return { listenDate, genreStats: [], topSongs: [], topGenres: [], sources: [], version, updatedAt };
+  return {
+    listenDate,
+    genreStats: [],
+    topSongs: [],
+    topGenres: [],
+    sourceCount: 0,
+    sourcesDigest: NO_SOURCES,
+    version,
+    updatedAt,
+  };
 }
 
 /**
@@ -260,7 +275,8 @@ export function createDynamoDbKpiStore(
       genreStats,
       topSongs,
       topGenres: topGenres.sort((a, b) => a.rank - b.rank),
-      sources: read.strings(commit.sources, "sources"),
+      sourceCount: read.integer(commit.source_count, "source_count"),
+      sourcesDigest: read.string(commit.sources_digest, "sources_digest"),
       version,
       updatedAt,
     };
@@ -415,12 +431,13 @@ export function createDynamoDbKpiStore(
                 TableName: tables.topGenres,
                 Key: key,
                 UpdateExpression:
-                  "SET top_genres = :topGenres, sources = :sources, #state = :complete, updated_at = :updatedAt",
+                  "SET top_genres = :topGenres, source_count = :sourceCount, sources_digest = :sourcesDigest, #state = :complete, updated_at = :updatedAt",
                 ConditionExpression: "#version = :version",
                 ExpressionAttributeNames: names,
                 ExpressionAttributeValues: {
                   ":topGenres": topGenres,
-                  ":sources": [...day.sources],
+                  ":sourceCount": day.sourceCount,
+                  ":sourcesDigest": day.sourcesDigest,
                   ":complete": DAY_COMPLETE,
                   ":updatedAt": day.updatedAt,
                   ":version": version,
@@ -441,7 +458,8 @@ export function createDynamoDbKpiStore(
         version,
         state: DAY_COMPLETE,
         top_genres: topGenres,
-        sources: [...day.sources],
+        source_count: day.sourceCount,
+        sources_digest: day.sourcesDigest,
         updated_at: day.updatedAt,
       };
       return dayOf(day.listenDate, commit, stats, songs);

@@ -29,15 +29,21 @@ export interface TableNames {
    * @default "MusicpipePartials"
    */
   readonly partials: string;
+  /**
+   * Pointers to the day states stored in the object store (key `listen_date`, `shard`).
+   * @default "MusicpipeDayStates"
+   */
+  readonly dayStates: string;
 }
 
-/** The table names of the seed pipeline, plus `MusicpipePartials`. */
+/** The table names of the seed pipeline, plus `MusicpipePartials` and `MusicpipeDayStates`. */
 export const DEFAULT_TABLE_NAMES: Readonly<TableNames> = Object.freeze({
   kpis: "MusicStreamingKPIs",
   topSongs: "TopSongsByGenre",
   topGenres: "TopGenresByDay",
   files: "FileValidationMetadata",
   partials: "MusicpipePartials",
+  dayStates: "MusicpipeDayStates",
 });
 
 const TABLE_NAME = /^[A-Za-z0-9_.-]{3,255}$/;

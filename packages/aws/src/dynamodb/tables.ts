@@ -1,11 +1,13 @@
 import type { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import {
   ConfigurationError,
+  type DayStateStore,
   type FileStatusStore,
   type KpiStore,
   type ObjectStore,
   type PartialStore,
 } from "@musicpipe/core";
+import { createDynamoDbDayStateStore } from "./day-states.js";
 import { createDynamoDbFileStatusStore } from "./file-status.js";
 import { createDynamoDbKpiStore } from "./kpis.js";
 import {
@@ -36,7 +38,7 @@ export interface DynamoDbTablesOptions {
    */
   readonly partialObjects: ObjectStore;
   /**
-   * Key prefix of the partial state objects: `<prefix><listenDate>/<fingerprint>.json`.
+   * Key prefix of the partial blobs: `<prefix><listenDate>/<fingerprint>.mpk`.
    * @default "data/partials/"
    */
   readonly partialPrefix?: string | undefined;
@@ -47,23 +49,24 @@ export interface DynamoDbTablesOptions {
    */
   readonly batchTimeBudgetMs?: number | undefined;
   /**
-   * How many requests one call has in flight at once where it sends several independent ones:
-   * the partial state objects `PartialStore.listDate` reads ahead. (A KPI day write sends its
-   * transactions one after another: each holds the date's commit item, and DynamoDB cancels
-   * concurrent transactions on one item.)
+   * How many requests one call has in flight at once where it sends several independent ones.
+   * (A KPI day write sends its transactions one after another: each holds the date's commit
+   * item, and DynamoDB cancels concurrent transactions on one item.)
    * @default 8
    */
   readonly writeConcurrency?: number | undefined;
 }
 
-/** The three table ports on DynamoDB, as {@link createDynamoDbTables} builds them. */
+/** The table ports on DynamoDB, as {@link createDynamoDbTables} builds them. */
 export interface DynamoDbTables {
   /** KPIs per listen date: MusicStreamingKPIs, TopSongsByGenre, TopGenresByDay. */
   readonly kpis: KpiStore;
   /** Per-file status records: FileValidationMetadata. */
   readonly files: FileStatusStore;
-  /** KPI partials: states in `partialObjects`, indexed in MusicpipePartials. */
+  /** KPI partials: blobs in `partialObjects`, indexed in MusicpipePartials. */
   readonly partials: PartialStore;
+  /** Pointers to the day states (blobs in the pipeline's state object store): MusicpipeDayStates. */
+  readonly days: DayStateStore;
 }
 
 const WHERE = "createDynamoDbTables";
@@ -83,7 +86,7 @@ function checkObjectStore(store: unknown): asserts store is ObjectStore {
  * The musicpipe table ports on DynamoDB, with the seed pipeline's table names and keys and
  * typed attributes (numbers are DynamoDB numbers). Create the tables first with
  * {@link ensureTables}. Options are checked here, once; one document client is built for the
- * three ports.
+ * ports.
  *
  * **File status** (FileValidationMetadata, key `file_key`): one item per file with snake_case
  * attributes and a `version`; every write is a PutItem conditional on it. `list` scans the
@@ -91,23 +94,26 @@ function checkObjectStore(store: unknown): asserts store is ObjectStore {
  *
  * **KPIs**: per date, one MusicStreamingKPIs item per genre (`kpi_type` = `GENRE_<genre>`), one
  * TopSongsByGenre item per genre, and the TopGenresByDay item, which is also the date's commit
- * record (`version`, `state`, `sources`). `putDay` is safe under concurrent writers of one date:
+ * record (`version`, `state`, `source_count`, `sources_digest`). `putDay` is safe under concurrent writers of one date:
  *
  * 1. it claims the date: UpdateItem of the commit item to the new version, `state` `"writing"`,
  *    conditional on the expected version (else `ConditionFailedError`);
  * 2. it writes the genre items, and deletes those of genres no longer in the day, in
  *    TransactWriteItems of at most 24 writes plus a ConditionCheck that the commit item still
  *    has its version: once a newer write claims the date, no write of an older one can land;
- * 3. it commits: top genres, sources and `state` `"complete"`, conditional on its version.
+ * 3. it commits: top genres, the sources' count and digest, and `state` `"complete"`, conditional on its version.
  *
  * `getDay` reads the commit item, queries the genre items, and reads the commit item again to
  * make sure no newer write started in between. A date left `"writing"` by an interrupted write
- * reads as its version with no KPIs and no `sources`, so the next load rewrites it. Sets come
+ * reads as its version with no KPIs and no sources, so the next load rewrites it. Sets come
  * back in the order the KPI engine produces them: genre stats by genre, top songs by genre then
  * rank, top genres by rank (genres by UTF-8 bytes, which is code point order).
  *
- * **Partials**: the state JSON is stored in `partialObjects` at
- * `<partialPrefix><listenDate>/<fingerprint>.json`, then indexed in MusicpipePartials.
+ * **Partials**: the blob is stored in `partialObjects` at
+ * `<partialPrefix><listenDate>/<fingerprint>.mpk`, then indexed in MusicpipePartials.
+ *
+ * **Day states**: one MusicpipeDayStates item per (listen date, listener shard), pointing at the
+ * state blob; every write conditional on its `version`.
  *
  * Counts must be safe integers (below 2^53), as the KPI engine guarantees; the average is a
  * double.
@@ -117,7 +123,7 @@ function checkObjectStore(store: unknown): asserts store is ObjectStore {
  * import { createDynamoDbTables } from "@musicpipe/aws/dynamodb";
  *
  * const objects = createS3ObjectStore({ bucket: "my-bucket" });
- * const { kpis, files, partials } = createDynamoDbTables({ partialObjects: objects });
+ * const { kpis, files, partials, days } = createDynamoDbTables({ partialObjects: objects });
  * const day = await kpis.getDay("2025-06-22");
  */
 export function createDynamoDbTables(options: DynamoDbTablesOptions): DynamoDbTables {
@@ -149,8 +155,8 @@ export function createDynamoDbTables(options: DynamoDbTablesOptions): DynamoDbTa
       table: names.partials,
       objects: options.partialObjects,
       prefix,
-      readAhead: options.writeConcurrency ?? 8,
       retry,
     }),
+    days: createDynamoDbDayStateStore(doc, names.dayStates, retry),
   };
 }

@@ -7,11 +7,13 @@ import {
   createPipelineContext,
   DEFAULT_LAYOUT,
   type FailureNotice,
+  finishListenDate,
   isInputKey,
   type KeyLayout,
   type KpiOptions,
   type LogFields,
   type Logger,
+  loadDayShard,
   loadListenDate,
   loadStage,
   type Metrics,
@@ -51,26 +53,42 @@ export interface FileStageEvent {
 }
 
 /**
- * The event of a stage Lambda that loads one listen date: merges all stored partials of the
- * date and writes its KPIs ({@link loadListenDate}). The fan-out DAG sends one per date touched
- * by its files, then `load` per file only records that the file's dates are loaded.
+ * The event of a stage Lambda that loads one listen date: merges the stored partials of the
+ * date into its state and writes its KPIs ({@link loadListenDate}). The fan-out DAG sends one
+ * per date touched by its files, then `load` per file only records that the file's dates are
+ * loaded. With `shard`, only that listener shard is loaded ({@link loadDayShard}): a fan-out
+ * over `{ listenDate, shard }` for every shard, then one `finish_date`.
  */
 export interface DateLoadEvent {
   readonly stage: "load_date";
   readonly bucket: string;
   /** `YYYY-MM-DD`. */
   readonly listenDate: string;
+  /** A listener shard, from 0: load only it. */
+  readonly shard?: number | undefined;
+  readonly runId?: string | undefined;
+}
+
+/**
+ * The event that finishes a date loaded shard by shard: writes its KPIs once every shard
+ * includes the same partials, and deletes the merged partials ({@link finishListenDate}).
+ */
+export interface DateFinishEvent {
+  readonly stage: "finish_date";
+  readonly bucket: string;
+  readonly listenDate: string;
   readonly runId?: string | undefined;
 }
 
 /** A stage event, as {@link parseStageEvent} reads it. */
-export type StageEvent = FileStageEvent | DateLoadEvent;
+export type StageEvent = FileStageEvent | DateLoadEvent | DateFinishEvent;
 
 /** The same events with the bucket (and key) in an Airflow `dag_run.conf`-shaped `conf`. */
 export interface AirflowStageEvent {
-  readonly stage: StageName | "load_date";
+  readonly stage: StageName | "load_date" | "finish_date";
   readonly conf: { readonly bucket: string; readonly key?: string; readonly etag?: string | undefined };
   readonly listenDate?: string | undefined;
+  readonly shard?: number | undefined;
   readonly runId?: string | undefined;
   /** Accepted as a synonym of `runId` (Airflow's spelling). */
   readonly run_id?: string | undefined;
@@ -81,14 +99,32 @@ export interface DateLoadResult {
   readonly stage: "load_date";
   readonly status: "SUCCESS";
   readonly listenDate: string;
-  /** `false` when the stored KPIs already covered every partial of the date. */
+  /** The listener shard loaded, for a shard load. */
+  readonly shard?: number | undefined;
+  /** The date's listener shards. */
+  readonly shards?: number | undefined;
+  /** `false` when the stored KPIs already covered every partial of the date (not for a shard load). */
   readonly written: boolean;
-  /** Partials (distinct file contents) merged. */
+  /** Partials (distinct file contents) the date (or shard) includes. */
   readonly sources: number;
+  /** Partials merged by this invocation. */
+  readonly absorbed: number;
+}
+
+/** What a `finish_date` invocation returns. */
+export interface DateFinishResult {
+  readonly stage: "finish_date";
+  /** `PENDING`: the shards do not agree yet (a load of one is still under way); retry. */
+  readonly status: "SUCCESS" | "PENDING";
+  readonly listenDate: string;
+  readonly written: boolean;
+  readonly sources: number;
+  /** Stored partials deleted (merged into every shard). */
+  readonly deleted: number;
 }
 
 /** What a stage Lambda returns. */
-export type StageHandlerResult = StageResult | DateLoadResult;
+export type StageHandlerResult = StageResult | DateLoadResult | DateFinishResult;
 
 /** The part of the Lambda context object the handler reads. */
 export interface LambdaContextLike {
@@ -126,8 +162,13 @@ export interface StageHandlerOptions {
    * @default ""
    */
   readonly prefix?: string | undefined;
-  /** Key prefix of the KPI partial states (inside `prefix`). @default "data/partials/" */
+  /** Key prefix of the KPI partial blobs (inside `prefix`). @default "data/partials/" */
   readonly partialPrefix?: string | undefined;
+  /**
+   * Listener shards of each new listen date (see `PipelineConfig.listenerShards`).
+   * @default 1
+   */
+  readonly listenerShards?: number | undefined;
   /** Where each kind of object lives. @default DEFAULT_LAYOUT */
   readonly layout?: KeyLayout | undefined;
   /** Validation options: bad-row threshold, row size limit, schemas. */
@@ -212,7 +253,8 @@ function isCalendarDate(value: string): boolean {
 
 /**
  * Reads a stage event: `{ stage, bucket, key, runId? }` for one file (`stage` one of
- * {@link STAGE_NAMES}), `{ stage: "load_date", bucket, listenDate, runId? }` for one listen date,
+ * {@link STAGE_NAMES}), `{ stage: "load_date", bucket, listenDate, shard?, runId? }` for one
+ * listen date (or one listener shard of it), `{ stage: "finish_date", bucket, listenDate }`,
  * or either with `bucket` (and `key`) in an Airflow-style `conf` object; `run_id` is accepted
  * for `runId`. A JSON string of any of them is accepted too. Anything else is a
  * {@link StageEventError}.
@@ -233,10 +275,11 @@ export function parseStageEvent(event: unknown): StageEvent {
   const stage = e.stage;
   if (
     stage !== "load_date" &&
+    stage !== "finish_date" &&
     (typeof stage !== "string" || !(STAGE_NAMES as readonly string[]).includes(stage))
   ) {
     throw new StageEventError(
-      `stage event: 'stage' must be one of ${[...STAGE_NAMES, "load_date"].join(", ")}, got ${JSON.stringify(stage)}`,
+      `stage event: 'stage' must be one of ${[...STAGE_NAMES, "load_date", "finish_date"].join(", ")}, got ${JSON.stringify(stage)}`,
     );
   }
   const source =
@@ -252,14 +295,21 @@ export function parseStageEvent(event: unknown): StageEvent {
   }
   const bucket = stringField(source.bucket, "bucket");
   const run = typeof runId === "string" && runId.length > 0 ? { runId } : {};
-  if (stage === "load_date") {
+  if (stage === "load_date" || stage === "finish_date") {
     const listenDate = e.listenDate ?? source.listenDate;
     if (typeof listenDate !== "string" || !isCalendarDate(listenDate)) {
       throw new StageEventError(
         `stage event: 'listenDate' must be a date YYYY-MM-DD, got ${JSON.stringify(listenDate)}`,
       );
     }
-    return { stage, bucket, listenDate, ...run };
+    if (stage === "finish_date") return { stage, bucket, listenDate, ...run };
+    const shard = e.shard ?? source.shard;
+    if (shard !== undefined && (typeof shard !== "number" || !Number.isInteger(shard) || shard < 0)) {
+      throw new StageEventError(
+        `stage event: 'shard' must be a whole number from 0, got ${JSON.stringify(shard)}`,
+      );
+    }
+    return { stage, bucket, listenDate, ...(shard === undefined ? {} : { shard }), ...run };
   }
   return { stage: stage as StageName, bucket, key: stringField(source.key, "key"), ...run };
 }
@@ -304,9 +354,12 @@ function errorCode(error: unknown): string {
  * - event `{ stage, bucket, key, runId? }` or `{ stage, conf: { bucket, key }, runId? }`
  *   ({@link parseStageEvent}); the key must be a `.csv` / `.csv.gz` key under the layout's
  *   streams prefix (after `prefix`), otherwise the event is refused (`invalid_event`);
- * - event `{ stage: "load_date", bucket, listenDate, runId? }`: loads one listen date from all
- *   of its stored partials and returns a {@link DateLoadResult} (for fan-out DAGs, which load
- *   each touched date once and then run `load` per file to record it);
+ * - event `{ stage: "load_date", bucket, listenDate, runId? }`: merges the stored partials of
+ *   one listen date into its state and writes its KPIs, returning a {@link DateLoadResult} (for
+ *   fan-out DAGs, which load each touched date once and then run `load` per file to record
+ *   it); with `shard`, loads only that listener shard, and `{ stage: "finish_date", bucket,
+ *   listenDate }` then writes the date's KPIs ({@link DateFinishResult}: `PENDING` while a
+ *   shard's load is still under way);
  * - returns the stage's {@link StageResult}: small and JSON-serialisable (Airflow XCom). A
  *   rejected file is a *result* (`validate` returns `FAILED`, later stages `SKIPPED`), not an
  *   error, and the notifier hears about it once, from the validate stage;
@@ -398,7 +451,7 @@ export function createStageHandler(options: StageHandlerOptions = {}): StageHand
       parsed = parseStageEvent(event);
       checkBucket(parsed.bucket);
       subject =
-        parsed.stage === "load_date"
+        parsed.stage === "load_date" || parsed.stage === "finish_date"
           ? `${layout.kpis}${parsed.listenDate.replaceAll("-", "/")}/`
           : storeKey(parsed);
     } catch (error) {
@@ -409,7 +462,9 @@ export function createStageHandler(options: StageHandlerOptions = {}): StageHand
     const { stage, bucket, runId } = parsed;
     const log = withFields(logger, {
       stage,
-      ...(parsed.stage === "load_date" ? { listenDate: parsed.listenDate } : { fileKey: subject }),
+      ...(parsed.stage === "load_date" || parsed.stage === "finish_date"
+        ? { listenDate: parsed.listenDate }
+        : { fileKey: subject }),
       bucket,
       runId,
       requestId,
@@ -422,6 +477,8 @@ export function createStageHandler(options: StageHandlerOptions = {}): StageHand
         kpis: tables.kpis,
         files: tables.files,
         partials: tables.partials,
+        days: tables.days,
+        listenerShards: options.listenerShards,
         layout,
         logger: log,
         metrics,
@@ -432,13 +489,41 @@ export function createStageHandler(options: StageHandlerOptions = {}): StageHand
       });
       log.debug("stage started");
       let result: StageHandlerResult;
-      if (parsed.stage === "load_date") {
+      if (parsed.stage === "load_date" && parsed.shard !== undefined) {
+        const started = ctx.clock.now().getTime();
+        const load = await loadDayShard(ctx, parsed.listenDate, parsed.shard);
+        metrics.durationMs("StageDuration", ctx.clock.now().getTime() - started, { stage });
+        result = {
+          stage: "load_date",
+          status: "SUCCESS",
+          listenDate: parsed.listenDate,
+          shard: load.shard,
+          shards: load.shards,
+          written: false,
+          sources: load.summary?.sourceCount ?? 0,
+          absorbed: load.absorbed,
+        };
+        log.info("stage finished", { status: result.status, shard: load.shard, absorbed: load.absorbed });
+      } else if (parsed.stage === "load_date") {
         const started = ctx.clock.now().getTime();
         const load = await loadListenDate(ctx, parsed.listenDate);
         metrics.durationMs("StageDuration", ctx.clock.now().getTime() - started, { stage });
         metrics.count("DatesLoaded", 1, { written: String(load.written) });
         result = { stage: "load_date", status: "SUCCESS", ...load };
         log.info("stage finished", { status: result.status, written: load.written, sources: load.sources });
+      } else if (parsed.stage === "finish_date") {
+        const started = ctx.clock.now().getTime();
+        const done = await finishListenDate(ctx, parsed.listenDate);
+        metrics.durationMs("StageDuration", ctx.clock.now().getTime() - started, { stage });
+        result = {
+          stage: "finish_date",
+          status: done.consistent ? "SUCCESS" : "PENDING",
+          listenDate: parsed.listenDate,
+          written: done.written,
+          sources: done.sources,
+          deleted: done.deleted,
+        };
+        log.info("stage finished", { status: result.status, written: done.written, deleted: done.deleted });
       } else {
         result = await STAGES[parsed.stage](ctx, subject);
         log.info("stage finished", {

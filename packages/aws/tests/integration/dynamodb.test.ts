@@ -1,5 +1,5 @@
 // The DynamoDB table adapters against AWS's DynamoDB Local (started by the global setup).
-import { randomBytes } from "node:crypto";
+import { createHash, randomBytes } from "node:crypto";
 import {
   CreateTableCommand,
   DeleteTableCommand,
@@ -9,17 +9,10 @@ import {
   QueryCommand,
   ScanCommand,
 } from "@aws-sdk/client-dynamodb";
-import {
-  ConditionFailedError,
-  ConfigurationError,
-  type DayKpis,
-  type FileRecord,
-  type KpiPartialState,
-  PARTIAL_FORMAT,
-  PARTIAL_VERSION,
-} from "@musicpipe/core";
+import { ConditionFailedError, ConfigurationError, type DayKpis, type FileRecord } from "@musicpipe/core";
 import { createMemoryObjectStore } from "@musicpipe/memory";
 import {
+  runDayStateStoreConformance,
   runFileStatusStoreConformance,
   runKpiStoreConformance,
   runPartialStoreConformance,
@@ -40,6 +33,7 @@ const tableNames: TableNames = {
   topGenres: uniqueName("top-genres"),
   files: uniqueName("files"),
   partials: uniqueName("partials"),
+  dayStates: uniqueName("day-states"),
 };
 const objects = createMemoryObjectStore();
 
@@ -55,7 +49,7 @@ function tables(): DynamoDbTables {
 beforeAll(async () => {
   raw = localDynamoDbClient();
   const result = await ensureTables({ client: raw, tableNames });
-  expect(result.created).toHaveLength(5);
+  expect(result.created).toHaveLength(6);
 });
 
 afterAll(async () => {
@@ -67,6 +61,7 @@ afterAll(async () => {
 runKpiStoreConformance({ name: "DynamoDB Local", create: () => tables().kpis });
 runFileStatusStoreConformance({ name: "DynamoDB Local", create: () => tables().files });
 runPartialStoreConformance({ name: "DynamoDB Local", create: () => tables().partials });
+runDayStateStoreConformance({ name: "DynamoDB Local", create: () => tables().days });
 
 /** A far-future date of its own (the conformance suites use years 3000-9999). */
 function uniqueDate(): string {
@@ -109,7 +104,8 @@ function day(
     topGenres: names
       .slice(0, 5)
       .map((genre, i) => ({ listenDate, rank: i + 1, genre, listenCount: 1_000 + i })),
-    sources: [...sources],
+    sourceCount: sources.length,
+    sourcesDigest: createHash("sha256").update(sources.join(",")).digest("hex"),
     updatedAt: new Date().toISOString(),
   };
 }
@@ -223,7 +219,7 @@ describe("DynamoDB KPI store", () => {
     await paused.promise; // the claim and the first transaction (24 items) have landed
 
     const seen = await tables().kpis.getDay(date);
-    expect(seen).toMatchObject({ version: 1, sources: [], genreStats: [], topSongs: [], topGenres: [] });
+    expect(seen).toMatchObject({ version: 1, sourceCount: 0, genreStats: [], topSongs: [], topGenres: [] });
     const newer = day(date, genres("new", 4), ["aa", "bb"]);
     expect(await tables().kpis.putDay(newer, 1)).toEqual({ ...newer, version: 2 });
 
@@ -245,7 +241,7 @@ describe("DynamoDB KPI store", () => {
     await expect(crashing.putDay(day(date, genres("old", 60), ["aa"]), 0)).rejects.toThrow("injected crash");
 
     const interrupted = await tables().kpis.getDay(date);
-    expect(interrupted).toMatchObject({ listenDate: date, version: 1, sources: [], genreStats: [] });
+    expect(interrupted).toMatchObject({ listenDate: date, version: 1, sourceCount: 0, genreStats: [] });
     const listed: string[] = [];
     for await (const d of tables().kpis.listDates()) listed.push(d);
     expect(listed).toContain(date);
@@ -432,43 +428,44 @@ describe("DynamoDB file status store", () => {
   });
 });
 
-function bigState(listenDate: string, listeners: number): KpiPartialState {
-  return {
-    format: PARTIAL_FORMAT,
-    version: PARTIAL_VERSION,
-    tracks: [["t1", "Song", null]],
-    days: [
-      {
-        date: listenDate,
-        genres: [
-          {
-            genre: "pop",
-            listens: listeners,
-            totalMs: listeners * 1_000,
-            listeners: Array.from({ length: listeners }, (_, i) => `user-${String(i).padStart(8, "0")}`),
-            tracks: [["t1", listeners]],
-          },
-        ],
-      },
-    ],
-  };
+/** A blob of `bytes` pseudo-random bytes (a store keeps blobs as they are). */
+function blobOf(bytes: number, seed = 1): Uint8Array {
+  const blob = new Uint8Array(bytes);
+  let x = seed;
+  for (let i = 0; i < bytes; i++) {
+    x = (Math.imul(x, 1103515245) + 12345) >>> 0;
+    blob[i] = x >>> 24;
+  }
+  return blob;
+}
+
+async function listedContent(listenDate: string, store = tables().partials) {
+  const out = [];
+  for await (const p of store.listDate(listenDate))
+    out.push({
+      listenDate: p.listenDate,
+      fingerprint: p.fingerprint,
+      fileKey: p.fileKey,
+      blob: await p.read(),
+    });
+  return out;
 }
 
 describe("DynamoDB partial store", () => {
-  it("keeps states over DynamoDB's 400 KB item limit in the object store, indexed in the table", async () => {
+  it("keeps blobs over DynamoDB's 400 KB item limit in the object store, indexed in the table", async () => {
     const date = uniqueDate();
     const fingerprint = randomBytes(32).toString("hex");
     const partial = {
       listenDate: date,
       fingerprint,
       fileKey: "data/raw/streams/big.csv",
-      state: bigState(date, 40_000),
+      blob: blobOf(600_000),
     };
     await tables().partials.put(partial);
 
-    const objectKey = `data/partials/${date}/${fingerprint}.json`;
+    const objectKey = `data/partials/${date}/${fingerprint}.mpk`;
     const head = await objects.head(objectKey);
-    expect(head?.size).toBeGreaterThan(400 * 1024);
+    expect(head?.size).toBe(600_000);
     const out = await raw.send(
       new GetItemCommand({
         TableName: tableNames.partials,
@@ -480,32 +477,31 @@ describe("DynamoDB partial store", () => {
       fingerprint: { S: fingerprint },
       file_key: { S: "data/raw/streams/big.csv" },
       object_key: { S: objectKey },
-      size: { N: String(head?.size) },
+      size: { N: "600000" },
     });
-    const listed = [];
-    for await (const p of tables().partials.listDate(date)) listed.push(p);
-    expect(listed).toEqual([partial]);
+    expect(await listedContent(date)).toEqual([partial]);
+    await tables().partials.delete(date, fingerprint);
+    expect(await listedContent(date)).toEqual([]);
+    expect(await objects.head(objectKey)).toBeUndefined();
   });
 
   it("putMany indexes more partials than one BatchWriteItem takes, and later entries replace earlier ones", async () => {
     const dates = Array.from({ length: 30 }, () => uniqueDate());
     const fingerprint = randomBytes(32).toString("hex");
-    const partials = dates.map((listenDate) => ({
+    const partials = dates.map((listenDate, i) => ({
       listenDate,
       fingerprint,
       fileKey: "many.csv",
-      state: bigState(listenDate, 2),
+      blob: blobOf(100, i),
     }));
     const replaced = { ...partials[0]!, fileKey: "replaced.csv" };
     await tables().partials.putMany!([...partials, replaced]);
     for (const [i, date] of dates.entries()) {
-      const listed = [];
-      for await (const p of tables().partials.listDate(date)) listed.push(p);
-      expect(listed).toEqual([i === 0 ? replaced : partials[i]]);
+      expect(await listedContent(date)).toEqual([i === 0 ? replaced : partials[i]]);
     }
   });
 
-  it("uses the configured prefix for the state objects", async () => {
+  it("uses the configured prefix for the blobs", async () => {
     const store = createDynamoDbTables({
       client: raw,
       tableNames,
@@ -515,7 +511,7 @@ describe("DynamoDB partial store", () => {
     }).partials;
     const date = uniqueDate();
     const fingerprint = randomBytes(32).toString("hex");
-    await store.put({ listenDate: date, fingerprint, fileKey: "k.csv", state: bigState(date, 3) });
-    expect(await objects.head(`custom/partials/${date}/${fingerprint}.json`)).toBeDefined();
+    await store.put({ listenDate: date, fingerprint, fileKey: "k.csv", blob: blobOf(10) });
+    expect(await objects.head(`custom/partials/${date}/${fingerprint}.mpk`)).toBeDefined();
   });
 });

@@ -18,6 +18,7 @@ const tableNames: TableNames = {
   topGenres: uniqueName("top-genres"),
   files: uniqueName("files"),
   partials: uniqueName("partials"),
+  dayStates: uniqueName("day-states"),
 };
 const NOW = new Date("2025-07-01T08:00:00.000Z");
 
@@ -197,6 +198,7 @@ describe("the stage Lambda handler on S3 and DynamoDB (local servers)", () => {
         listenDate,
         written: true,
         sources: listenDate === "2025-06-24" ? 2 : 1,
+        absorbed: listenDate === "2025-06-24" ? 2 : 1,
       });
     }
     // Loading a date again finds it up to date.
@@ -219,7 +221,76 @@ describe("the stage Lambda handler on S3 and DynamoDB (local servers)", () => {
       ["pop", 1, 1],
       ["rock", 2, 2],
     ]);
-    expect(day?.sources).toHaveLength(2);
+    expect(day?.sourceCount).toBe(2);
+  });
+
+  it("fans out over listener shards: load_date per { listenDate, shard }, then finish_date", async () => {
+    const sharded = createStageHandler({
+      s3Client: s3,
+      dynamoDbClient: dynamodb,
+      tableNames,
+      clock: { now: () => NOW },
+      listenerShards: 3,
+      logger: createJsonLogger({ write: () => {} }),
+      metrics: createEmfMetrics({ write: () => {} }),
+    });
+    const call = async (event: Record<string, unknown>) => {
+      const result = await sharded(JSON.parse(JSON.stringify(event)));
+      expect(JSON.parse(JSON.stringify(result))).toEqual(result);
+      return result as unknown as Record<string, unknown>;
+    };
+    const keys = ["data/raw/streams/shard-a.csv", "data/raw/streams/shard-b.csv"];
+    await put(
+      keys[0]!,
+      "user_id,track_id,listen_time\nu1,t1,2025-06-26 10:00:00\nu2,t1,2025-06-26 11:00:00\n",
+    );
+    await put(
+      keys[1]!,
+      "user_id,track_id,listen_time\nu2,t3,2025-06-26 12:00:00\nu1,t2,2025-06-26 13:00:00\n",
+    );
+    for (const key of keys) {
+      expect(await call({ stage: "validate", bucket, key })).toMatchObject({ status: "SUCCESS" });
+      expect(await call({ stage: "transform", bucket, key })).toMatchObject({ status: "SUCCESS" });
+    }
+    const listenDate = "2025-06-26";
+    // Shards 0 and 1 loaded, shard 2 not yet: finishing waits.
+    expect(await call({ stage: "load_date", bucket, listenDate, shard: 0 })).toMatchObject({
+      shard: 0,
+      shards: 3,
+      absorbed: 2,
+    });
+    expect(await call({ stage: "load_date", bucket, listenDate, shard: 1 })).toMatchObject({
+      shard: 1,
+      absorbed: 2,
+    });
+    expect(await call({ stage: "finish_date", bucket, listenDate })).toMatchObject({
+      status: "PENDING",
+      written: false,
+    });
+    expect(await call({ stage: "load_date", bucket, listenDate, shard: 2 })).toMatchObject({
+      shard: 2,
+      absorbed: 2,
+    });
+    expect(await call({ stage: "finish_date", bucket, listenDate })).toMatchObject({
+      status: "SUCCESS",
+      written: true,
+      sources: 2,
+      deleted: 2,
+    });
+    const tables = createDynamoDbTables({
+      client: dynamodb,
+      tableNames,
+      partialObjects: createS3ObjectStore({ bucket, client: s3 }),
+    });
+    const day = await tables.kpis.getDay(listenDate);
+    expect(day?.genreStats.map((g) => [g.genre, g.listenCount, g.uniqueListeners])).toEqual([
+      ["pop", 3, 2],
+      ["rock", 1, 1],
+    ]);
+    expect(day?.sourceCount).toBe(2);
+    const pointers = [];
+    for await (const p of tables.days.list()) if (p.listenDate === listenDate) pointers.push(p.shard);
+    expect(pointers).toEqual([0, 1, 2]);
   });
 
   it("returns FAILED for an invalid file (no throw), moves it to the error prefix and notifies once", async () => {

@@ -37,12 +37,13 @@ describe("createDynamoDbTables options", () => {
       topGenres: "TopGenresByDay",
       files: "FileValidationMetadata",
       partials: "MusicpipePartials",
+      dayStates: "MusicpipeDayStates",
     });
   });
 
-  it("builds the three ports without sending a request", () => {
+  it("builds the ports without sending a request", () => {
     const tables = createDynamoDbTables({ client: unusedClient(), partialObjects });
-    expect(Object.keys(tables).sort()).toEqual(["files", "kpis", "partials"]);
+    expect(Object.keys(tables).sort()).toEqual(["days", "files", "kpis", "partials"]);
   });
 
   it("requires an object store for the partial states", () => {
@@ -86,7 +87,8 @@ describe("createDynamoDbTables options", () => {
       genreStats: [],
       topSongs: [],
       topGenres: [],
-      sources: [],
+      sourceCount: 0,
+      sourcesDigest: "0".repeat(64),
       updatedAt: "",
     };
     await expect(kpis.putDay(day, -1)).rejects.toBeInstanceOf(ConfigurationError);
@@ -124,7 +126,8 @@ describe("createDynamoDbTables options", () => {
       genreStats: [stat],
       topSongs: [],
       topGenres: [],
-      sources: [],
+      sourceCount: 0,
+      sourcesDigest: "0".repeat(64),
       updatedAt: "",
     };
     await expect(kpis.putDay({ ...day, genreStats: [stat, stat] }, 0)).rejects.toThrow("genre 'pop' twice");

@@ -1,5 +1,6 @@
-import { type FileOutcome, type FileReport, runPending } from "@musicpipe/core";
-import { boundedNumber, type FlagSpec, parseFlags, wholeNumber } from "../args.js";
+import { type FileOutcome, type FileReport, MAX_SHARDS, runPending } from "@musicpipe/core";
+import { KpiWorkerPool } from "@musicpipe/core/parallel";
+import { boundedNumber, type FlagSpec, parseFlags, UsageError, wholeNumber } from "../args.js";
 import { type CliIo, n } from "../io.js";
 import { openTarget, targetFlags, targetUsage } from "../target.js";
 
@@ -18,7 +19,9 @@ Options:
   --json                    print the summary as JSON
   --max-bad-row-share X     reject a file when more than this share of rows is bad (default 0.1)
   --max-row-bytes N         reject a file with a row longer than N bytes (default 1M)
-  --concurrency N           files validated at once (default 2)
+  --concurrency N           files validated at once (default: the worker threads, at least 2)
+  --workers N               worker threads scanning files (default: one per core; 1: none)
+  --listener-shards N       listener shards of each new listen date's state (default 1)
   --quiet                   no progress on stderr
 
 Exit status: 0 all files accepted, 1 a file was rejected or a stage failed, 2 usage error.`;
@@ -30,26 +33,37 @@ const spec: FlagSpec = {
   "max-bad-row-share": "string",
   "max-row-bytes": "string",
   concurrency: "string",
+  workers: "string",
+  "listener-shards": "string",
 };
 
 /** `musicpipe run`: returns the exit status. */
 export async function runCommand(argv: readonly string[], io: CliIo): Promise<number> {
   const flags = parseFlags(argv, spec);
-  const target = await openTarget(flags, {
-    validation: {
-      maxBadRowShare: boundedNumber(flags, "max-bad-row-share", 0.1, 0, 1),
-      maxRowBytes: wholeNumber(flags, "max-row-bytes", 1024 * 1024, 1),
-    },
-  });
-  await target.check();
+  const validation = {
+    maxBadRowShare: boundedNumber(flags, "max-bad-row-share", 0.1, 0, 1),
+    maxRowBytes: wholeNumber(flags, "max-row-bytes", 1024 * 1024, 1),
+  };
+  const listenerShards = wholeNumber(flags, "listener-shards", 1, 1);
+  if (listenerShards > MAX_SHARDS)
+    throw new UsageError(`option '--listener-shards' must be at most ${MAX_SHARDS}, got ${listenerShards}`);
+  const workers = wholeNumber(flags, "workers", KpiWorkerPool.defaultThreads(), 1);
   const quiet = flags.booleans.has("quiet");
   const started = performance.now();
-  const summary = await target.exclusive(() =>
-    runPending(target.ctx, {
-      concurrency: wholeNumber(flags, "concurrency", 2, 1),
-      onFile: quiet ? undefined : (outcome) => io.stderr(`${describe(outcome)}\n`),
-    }),
-  );
+  const threads = await KpiWorkerPool.start(workers, validation);
+  let summary: Awaited<ReturnType<typeof runPending>>;
+  try {
+    const target = await openTarget(flags, { validation, listenerShards, threads });
+    await target.check();
+    summary = await target.exclusive(() =>
+      runPending(target.ctx, {
+        concurrency: wholeNumber(flags, "concurrency", Math.max(2, threads?.threads ?? 1), 1),
+        onFile: quiet ? undefined : (outcome) => io.stderr(`${describe(outcome)}\n`),
+      }),
+    );
+  } finally {
+    await threads?.close();
+  }
   const seconds = (performance.now() - started) / 1000;
   if (flags.booleans.has("json")) io.stdout(`${JSON.stringify({ ...summary, seconds }, null, 2)}\n`);
   else

@@ -79,8 +79,8 @@ export async function computeStreamsPartial(
 
 const indexes = new WeakMap<Catalog, CatalogIndex>();
 
-/** The catalog's index for the fast row source, built once per catalog. */
-function indexOf(catalog: Catalog): CatalogIndex {
+/** The catalog's index for the fast row source, built once per catalog (internal to the package). */
+export function indexOf(catalog: Catalog): CatalogIndex {
   let index = indexes.get(catalog);
   if (index === undefined) {
     index = new CatalogIndex(catalog);
@@ -100,15 +100,33 @@ export async function readStreamsFile(
   catalog: Catalog,
   options: KpiOptions = {},
 ): Promise<StreamsFileResult> {
+  const { report, compact } = await readStreamsCompact(open, name, catalog, options);
+  return { report, partial: report.accepted ? compact.toAccumulator() : new KpiAccumulator() };
+}
+
+/**
+ * {@link readStreamsFile} with the partial in the fast row source's form (numbers of the
+ * catalog's index). Internal to the package.
+ */
+export async function readStreamsCompact(
+  open: () => ByteSource | Promise<ByteSource>,
+  name: string,
+  catalog: Catalog,
+  options: KpiOptions = {},
+): Promise<{ report: FileReport; compact: CompactKpis }> {
+  const index = indexOf(catalog);
   if (options.fastPath !== false && options.schemas?.streams === undefined) {
     try {
-      const { report, compact } = await scanStreamsFast(await open(), name, indexOf(catalog), options);
-      return { report, partial: report.accepted ? compact.toAccumulator() : new KpiAccumulator() };
+      const { report, compact } = await scanStreamsFast(await open(), name, index, options);
+      return { report, compact: report.accepted ? compact : new CompactKpis(index) };
     } catch (err) {
       if (!(err instanceof FastPathUnsupported)) throw err;
     }
   }
-  return computeStreamsPartial(await open(), name, catalog, options);
+  const { report, partial } = await computeStreamsPartial(await open(), name, catalog, options);
+  const compact = new CompactKpis(index);
+  if (report.accepted) compact.mergeState(partial.toState());
+  return { report, compact };
 }
 
 /** Inputs of {@link computeKpis}. */

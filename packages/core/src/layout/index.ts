@@ -14,6 +14,11 @@ export interface KeyLayout {
   readonly archive: string;
   /** KPI JSON Lines go to `<kpis>YYYY/MM/DD/`. @default "data/kpis/" */
   readonly kpis: string;
+  /**
+   * The pipeline's own state in its state object store: compiled catalogs
+   * (`<state>catalogs/`) and day states (`<state>days/`). @default "data/state/"
+   */
+  readonly state: string;
 }
 
 /** The seed system's layout. */
@@ -24,6 +29,7 @@ export const DEFAULT_LAYOUT: KeyLayout = {
   error: "data/error/",
   archive: "data/archive/",
   kpis: "data/kpis/",
+  state: "data/state/",
 };
 
 /**
@@ -71,6 +77,11 @@ export function archiveKey(layout: KeyLayout, key: string, at: Date): string {
 /** Where a rejected file is moved: `<error><timestamp>_<name>`. */
 export function errorKey(layout: KeyLayout, key: string, at: Date): string {
   return `${layout.error}${timestampTag(at)}_${baseName(key)}`;
+}
+
+/** The folder of the stored states of one listener shard of a date: `<state>days/YYYY-MM-DD/<shard>/`. */
+export function dayStatePrefix(layout: KeyLayout, listenDate: string, shard: number): string {
+  return `${layout.state}days/${listenDate}/${shard}/`;
 }
 
 /** The three JSON Lines objects of a listen date's KPIs. */

@@ -1,4 +1,3 @@
-import { CatalogIndex } from "../fast/catalog-index.js";
 import { CompactKpis } from "../fast/compact.js";
 import { mergeRanges, planRanges, rangeReadStart } from "../fast/ranges.js";
 import {
@@ -8,7 +7,13 @@ import {
   type StreamsHeader,
 } from "../fast/scan.js";
 import { type InputFile, loadCatalogWith } from "../kpi/catalog.js";
-import { computeKpis, computeStreamsPartial, type KpiInput, type KpiOptions } from "../kpi/compute.js";
+import {
+  computeKpis,
+  computeStreamsPartial,
+  indexOf,
+  type KpiInput,
+  type KpiOptions,
+} from "../kpi/compute.js";
 import type { KpiSet } from "../kpi/types.js";
 import type { FileReport } from "../validate/index.js";
 import { KpiWorkerPool } from "./pool.js";
@@ -105,7 +110,7 @@ export async function computeKpisParallel(
         pool.catalogFile(file.name, kind, () => file.open()),
       );
       for (const report of loaded.reports) options.onFile?.(report);
-      const index = new CatalogIndex(loaded.catalog);
+      const index = indexOf(loaded.catalog);
       pool.shareIndex(index);
       return { ...loaded, index, total: new CompactKpis(index) };
     })();

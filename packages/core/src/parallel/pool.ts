@@ -4,24 +4,15 @@ import type { ByteSource } from "../csv/index.js";
 import type { CatalogIndex } from "../fast/catalog-index.js";
 import type { CatalogScan } from "../fast/catalog-scan.js";
 import { TrackTable, UserTable } from "../fast/catalog-tables.js";
-import type { CompactTransfer } from "../fast/compact.js";
 import type { ByteSpan } from "../fast/ranges.js";
 import type { StreamsHeader } from "../fast/scan.js";
-import type { FileReport, ScanOptions } from "../validate/index.js";
-import type { FromWorker, ToWorker } from "./protocol.js";
+import type { ScanOptions } from "../validate/index.js";
+import type { FromWorker, StreamsScanned, ToWorker } from "./protocol.js";
+
+export type { StreamsScanned } from "./protocol.js";
 
 /** Chunks of a task's bytes sent to a worker and not yet taken by it, at most. */
 const IN_FLIGHT = 4;
-
-/** What a streams scan in a worker gives back. */
-export interface StreamsScanned {
-  readonly report: FileReport;
-  readonly partial: CompactTransfer | undefined;
-  readonly range?:
-    | { readonly lines: number; readonly seen: Int32Array; readonly seenFractions: readonly string[] }
-    | undefined;
-  readonly sha256?: string | undefined;
-}
 
 type Task = {
   readonly message: Extract<ToWorker, { type: "catalog" | "streams" }>;

@@ -55,3 +55,15 @@ export type FromWorker =
   /** The fast row source does not take the file: the general reader must. */
   | { readonly type: "unsupported"; readonly id: number }
   | { readonly type: "error"; readonly id: number; readonly message: string };
+
+/** What a streams scan in a worker gives back. */
+export interface StreamsScanned {
+  readonly report: FileReport;
+  /** The file's (or range's) partial; none for a rejected whole file. */
+  readonly partial: CompactTransfer | undefined;
+  readonly range?:
+    | { readonly lines: number; readonly seen: Int32Array; readonly seenFractions: readonly string[] }
+    | undefined;
+  /** The SHA-256 of the bytes, when asked for. */
+  readonly sha256?: string | undefined;
+}

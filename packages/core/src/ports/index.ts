@@ -13,9 +13,12 @@ export {
 } from "./observability.js";
 export type {
   DayKpis,
+  DayStatePointer,
+  DayStateStore,
   FileRecord,
   FileStatusStore,
   KpiStore,
+  PartialEntry,
   PartialStore,
   RowCounts,
   StageStatus,

@@ -1,4 +1,3 @@
-import type { KpiPartialState } from "../kpi/accumulator.js";
 import type { GenreStat, TopGenre, TopSong } from "../kpi/types.js";
 import type { FileKind } from "../schema/index.js";
 import type { FileRejection } from "../validate/index.js";
@@ -9,8 +8,13 @@ export interface DayKpis {
   readonly genreStats: readonly GenreStat[];
   readonly topSongs: readonly TopSong[];
   readonly topGenres: readonly TopGenre[];
-  /** Fingerprints (content SHA-256) of the partials merged into these KPIs, sorted. */
-  readonly sources: readonly string[];
+  /** How many partials (distinct file contents) these KPIs include. */
+  readonly sourceCount: number;
+  /**
+   * An order-independent digest of the fingerprints (content SHA-256) of those partials: the
+   * XOR of their bytes, hex (64 zeros for none). The list itself lives with the day state.
+   */
+  readonly sourcesDigest: string;
   /** Increases by one on every write of the date; 0 before the first. */
   readonly version: number;
   readonly updatedAt: string;
@@ -102,10 +106,23 @@ export interface StoredPartial {
   readonly fingerprint: string;
   /** The key the file had when it was computed (informational). */
   readonly fileKey: string;
-  readonly state: KpiPartialState;
+  /** The partial blob (binary, versioned: see `decodePartialDay`). */
+  readonly blob: Uint8Array;
 }
 
-/** Stores KPI partials keyed by (listen date, fingerprint). */
+/** A partial in a {@link PartialStore} listing: its blob is read on demand. */
+export interface PartialEntry {
+  readonly listenDate: string;
+  readonly fingerprint: string;
+  readonly fileKey: string;
+  /** The blob; fails with `ObjectNotFoundError` when the partial was deleted since it was listed. */
+  read(): Promise<Uint8Array>;
+}
+
+/**
+ * Stores KPI partials keyed by (listen date, fingerprint) until a load has merged them into
+ * the day state: they are deleted then, so the store holds what is still to be loaded.
+ */
 export interface PartialStore {
   /** Stores a partial, replacing one with the same date and fingerprint. */
   put(partial: StoredPartial): Promise<void>;
@@ -115,6 +132,46 @@ export interface PartialStore {
    * BatchWriteItem) provides it; callers fall back to `put`.
    */
   putMany?(partials: readonly StoredPartial[]): Promise<void>;
-  /** Every partial of a date, in ascending fingerprint order. */
-  listDate(listenDate: string): AsyncIterable<StoredPartial>;
+  /** Every partial of a date, in ascending fingerprint order (blobs read on demand). */
+  listDate(listenDate: string): AsyncIterable<PartialEntry>;
+  /** Deletes a partial; deleting a missing one succeeds. */
+  delete(listenDate: string, fingerprint: string): Promise<void>;
+}
+
+/**
+ * Where one listener shard of a listen date's stored state is, and what it includes: a small
+ * record (the state itself, of unbounded size, is a blob in the state object store).
+ */
+export interface DayStatePointer {
+  readonly listenDate: string;
+  /** The listener shard, from 0. */
+  readonly shard: number;
+  /** The listener shards the date is stored with (the same on every shard of the date). */
+  readonly shards: number;
+  /** Key of the state blob in the state object store. */
+  readonly stateKey: string;
+  /** Bytes at the start of the blob that hold its summary (a ranged read gets it alone). */
+  readonly summaryBytes: number;
+  /** Partials (distinct file contents) the state includes. */
+  readonly sourceCount: number;
+  /** The XOR of their fingerprints' bytes, hex. */
+  readonly sourcesDigest: string;
+  /** Digest of the compiled catalog the state's track and user numbers refer to. */
+  readonly catalog: string;
+  readonly updatedAt: string;
+  /** Increases by one on every write; the condition of every write. */
+  readonly version: number;
+}
+
+/** Stores {@link DayStatePointer}s with conditional (optimistic) writes. */
+export interface DayStateStore {
+  /** The pointer of a shard of a date, or `undefined`. */
+  get(listenDate: string, shard: number): Promise<DayStatePointer | undefined>;
+  /**
+   * Writes the pointer if the stored one has version `expectedVersion` (0: none stored),
+   * storing `expectedVersion + 1`; otherwise fails with `ConditionFailedError`.
+   */
+  put(pointer: Omit<DayStatePointer, "version">, expectedVersion: number): Promise<DayStatePointer>;
+  /** Every pointer, by date then shard. */
+  list(): AsyncIterable<DayStatePointer>;
 }

@@ -1,9 +1,14 @@
 import { createHash } from "node:crypto";
-import type { KpiAccumulator } from "../kpi/accumulator.js";
-import { type Catalog, type InputFile, loadCatalog } from "../kpi/catalog.js";
-import type { KpiOptions } from "../kpi/compute.js";
+import type { ByteSource } from "../csv/index.js";
+import { BlobFormatError, ConfigurationError, ObjectNotFoundError } from "../errors/index.js";
+import type { CatalogIndex } from "../fast/catalog-index.js";
+import type { CatalogScan } from "../fast/catalog-scan.js";
+import type { CompactKpis } from "../fast/compact.js";
+import { type Catalog, type InputFile, loadCatalog, loadCatalogWith } from "../kpi/catalog.js";
+import { indexOf, type KpiOptions } from "../kpi/compute.js";
 import { DEFAULT_LAYOUT, isInputKey, type KeyLayout } from "../layout/index.js";
-import type { ObjectStore } from "../ports/object-store.js";
+import type { StreamsScanned } from "../parallel/protocol.js";
+import type { ByteRange, ObjectStore } from "../ports/object-store.js";
 import {
   type Clock,
   type Logger,
@@ -13,8 +18,29 @@ import {
   silentLogger,
   systemClock,
 } from "../ports/observability.js";
-import type { FileStatusStore, KpiStore, PartialStore } from "../ports/tables.js";
+import type { DayStateStore, FileStatusStore, KpiStore, PartialStore } from "../ports/tables.js";
+import { type CompiledCatalog, decodeCatalog, encodeCatalog } from "../state/catalog-blob.js";
+import { MAX_SHARDS } from "../state/shards.js";
 import type { FileReport } from "../validate/index.js";
+
+/**
+ * Threads that read catalog files and scan streams files with the fast row source: a
+ * `KpiWorkerPool` from `@musicpipe/core/parallel`. The stages read objects themselves and hand
+ * the bytes over; without threads they scan in the calling thread.
+ */
+export interface ScanThreads {
+  catalogFile(
+    name: string,
+    kind: "songs" | "users",
+    open: () => ByteSource | Promise<ByteSource>,
+  ): Promise<CatalogScan | undefined>;
+  streamsFile(
+    name: string,
+    open: () => ByteSource | Promise<ByteSource>,
+    options?: { readonly hash?: boolean | undefined },
+  ): Promise<StreamsScanned | undefined>;
+  shareIndex(index: CatalogIndex): void;
+}
 
 /** The adapters and settings every stage runs with. */
 export interface PipelineConfig {
@@ -22,6 +48,22 @@ export interface PipelineConfig {
   readonly kpis: KpiStore;
   readonly files: FileStatusStore;
   readonly partials: PartialStore;
+  /** Pointers to the day states. */
+  readonly days: DayStateStore;
+  /**
+   * Where day states and compiled catalogs are stored, under the layout's `state` prefix.
+   * @default objects
+   */
+  readonly stateObjects?: ObjectStore | undefined;
+  /**
+   * Listener shards of a listen date's state (its distinct listeners are split by a hash of
+   * `user_id`, so each shard can be loaded on its own, e.g. by parallel Lambda invocations). A
+   * date keeps the count it was first stored with.
+   * @default 1
+   */
+  readonly listenerShards?: number | undefined;
+  /** Threads for reading catalog and streams files (see {@link ScanThreads}). */
+  readonly threads?: ScanThreads | undefined;
   /** @default DEFAULT_LAYOUT */
   readonly layout?: KeyLayout | undefined;
   /** @default the system clock */
@@ -36,6 +78,14 @@ export interface PipelineConfig {
   readonly runId?: string | undefined;
 }
 
+/** The song and user catalogs as the stages use them. */
+export interface LoadedCatalog {
+  readonly catalog: Catalog;
+  readonly reports: readonly FileReport[];
+  /** The compiled form: partials refer to its track and user numbers by its digest. */
+  readonly compiled: CompiledCatalog;
+}
+
 /**
  * A pipeline context: the configuration plus per-context caches (the catalog, read once; the
  * partial computed by validation, reused by transform in the same process).
@@ -45,6 +95,10 @@ export interface PipelineContext {
   readonly kpis: KpiStore;
   readonly files: FileStatusStore;
   readonly partials: PartialStore;
+  readonly days: DayStateStore;
+  readonly stateObjects: ObjectStore;
+  readonly listenerShards: number;
+  readonly threads: ScanThreads | undefined;
   readonly layout: KeyLayout;
   readonly clock: Clock;
   readonly logger: Logger;
@@ -52,27 +106,73 @@ export interface PipelineContext {
   readonly notifier: Notifier | undefined;
   readonly runId: string | undefined;
   readonly validation: KpiOptions;
-  /** The song and user catalogs, loaded on first use. */
-  catalog(): Promise<{ catalog: Catalog; reports: readonly FileReport[] }>;
+  /** The song and user catalogs, loaded (from their compiled form when stored) on first use. */
+  catalog(): Promise<LoadedCatalog>;
+  /** A compiled catalog by its digest: the current one, or one stored earlier. */
+  compiledCatalog(digest: string): Promise<CompiledCatalog>;
   /** Partials computed during validation, by `<key>@<etag>`. */
-  readonly computed: Map<string, KpiAccumulator>;
+  readonly computed: Map<string, CompactKpis>;
 }
+
+/** Where compiled catalogs are stored under the state prefix. */
+export function catalogKey(layout: KeyLayout, digest: string): string {
+  return `${layout.state}catalogs/${digest}.mpc`;
+}
+
+/** The key of the note naming the compiled catalog of a set of catalog files. */
+function catalogInputsKey(layout: KeyLayout, inputs: string): string {
+  return `${layout.state}catalogs/inputs/${inputs}`;
+}
+
+/** An object's bytes (or a byte range of them), whole. */
+async function readAll(objects: ObjectStore, key: string, range?: ByteRange): Promise<Uint8Array> {
+  const chunks: Uint8Array[] = [];
+  let length = 0;
+  for await (const chunk of objects.get(key, range === undefined ? undefined : { range })) {
+    chunks.push(chunk);
+    length += chunk.length;
+  }
+  const out = new Uint8Array(length);
+  let at = 0;
+  for (const c of chunks) {
+    out.set(c, at);
+    at += c.length;
+  }
+  return out;
+}
+
+/** The compiled catalogs kept in memory besides the current one. */
+const KEPT_CATALOGS = 2;
 
 /**
  * Builds a {@link PipelineContext}. Keep one per run: the catalog is read once per context.
  *
+ * The catalog is compiled once per set of catalog files (keyed by their keys and etags and the
+ * validation options) and stored under `<state>catalogs/`; later contexts read the compiled
+ * form instead of the CSV files.
+ *
  * @example
- * const ctx = createPipelineContext({ objects, kpis, files, partials });
+ * const ctx = createPipelineContext({ objects, kpis, files, partials, days });
  * await runPending(ctx);
  */
 export function createPipelineContext(config: PipelineConfig): PipelineContext {
   const layout = config.layout ?? DEFAULT_LAYOUT;
-  let catalog: Promise<{ catalog: Catalog; reports: FileReport[] }> | undefined;
+  const shards = config.listenerShards ?? 1;
+  if (!Number.isInteger(shards) || shards < 1 || shards > MAX_SHARDS)
+    throw new ConfigurationError(
+      `listenerShards must be a whole number from 1 to ${MAX_SHARDS}, got ${shards}`,
+    );
+  let loading: Promise<LoadedCatalog> | undefined;
+  const others = new Map<string, CompiledCatalog>();
   const ctx: PipelineContext = {
     objects: config.objects,
     kpis: config.kpis,
     files: config.files,
     partials: config.partials,
+    days: config.days,
+    stateObjects: config.stateObjects ?? config.objects,
+    listenerShards: shards,
+    threads: config.threads,
     layout,
     clock: config.clock ?? systemClock,
     logger: config.logger ?? silentLogger,
@@ -82,19 +182,107 @@ export function createPipelineContext(config: PipelineConfig): PipelineContext {
     validation: config.validation ?? {},
     computed: new Map(),
     catalog: () => {
-      catalog ??= (async () => {
-        const songs = await inputFilesUnder(ctx.objects, layout.songs);
-        const users = await inputFilesUnder(ctx.objects, layout.users);
-        return loadCatalog({ songs, users }, ctx.validation);
-      })();
+      loading ??= loadCompiled(ctx);
       // A failed read is not cached: the next call tries again.
-      catalog.catch(() => {
-        catalog = undefined;
+      loading.catch(() => {
+        loading = undefined;
       });
-      return catalog;
+      return loading;
+    },
+    compiledCatalog: async (digest) => {
+      const current = await ctx.catalog();
+      if (current.compiled.digest === digest) return current.compiled;
+      let found = others.get(digest);
+      if (found === undefined) {
+        const key = catalogKey(layout, digest);
+        found = decodeCatalog(await readAll(ctx.stateObjects, key), key);
+        if (found.digest !== digest)
+          throw new BlobFormatError("catalog", `${key}: holds catalog ${found.digest}, not ${digest}`);
+        if (others.size >= KEPT_CATALOGS) others.delete(others.keys().next().value!);
+        others.set(digest, found);
+      }
+      return found;
     },
   };
   return ctx;
+}
+
+/** The catalog files under the songs and users prefixes, with what identifies their content. */
+async function catalogInputs(ctx: PipelineContext) {
+  const listed = async (prefix: string) => {
+    const files: { file: InputFile; etag: string; size: number }[] = [];
+    for await (const info of ctx.objects.list(prefix)) {
+      if (!isInputKey(info.key, prefix)) continue;
+      files.push({
+        file: { name: info.key, size: info.size, open: () => ctx.objects.get(info.key) },
+        etag: info.etag,
+        size: info.size,
+      });
+    }
+    return files;
+  };
+  const songs = await listed(ctx.layout.songs);
+  const users = await listed(ctx.layout.users);
+  const v = ctx.validation;
+  // Custom schemas cannot be named by a digest: such catalogs are compiled every time.
+  const custom = v.schemas?.songs !== undefined || v.schemas?.users !== undefined;
+  const inputs = custom
+    ? undefined
+    : createHash("sha256")
+        .update(
+          JSON.stringify({
+            songs: songs.map((f) => [f.file.name, f.etag, f.size]),
+            users: users.map((f) => [f.file.name, f.etag, f.size]),
+            maxBadRowShare: v.maxBadRowShare ?? null,
+            maxRowBytes: v.maxRowBytes ?? null,
+            maxIssues: v.maxIssues ?? null,
+            gzip: v.gzip ?? null,
+            fastPath: v.fastPath ?? null,
+          }),
+        )
+        .digest("hex");
+  return { songs: songs.map((f) => f.file), users: users.map((f) => f.file), inputs };
+}
+
+/** The stored compiled catalog of the current catalog files, or compiles (and stores) it. */
+async function loadCompiled(ctx: PipelineContext): Promise<LoadedCatalog> {
+  const { songs, users, inputs } = await catalogInputs(ctx);
+  const state = ctx.stateObjects;
+  let compiled: CompiledCatalog | undefined;
+  if (inputs !== undefined) {
+    try {
+      const digest = new TextDecoder()
+        .decode(await readAll(state, catalogInputsKey(ctx.layout, inputs)))
+        .trim();
+      const key = catalogKey(ctx.layout, digest);
+      compiled = decodeCatalog(await readAll(state, key), key);
+    } catch (err) {
+      if (!(err instanceof ObjectNotFoundError || err instanceof BlobFormatError)) throw err;
+      if (err instanceof BlobFormatError)
+        ctx.logger.warn("stored compiled catalog unreadable; compiling again", { code: err.code });
+    }
+  }
+  if (compiled === undefined) {
+    const threads = ctx.threads;
+    const { catalog, reports } =
+      threads === undefined
+        ? await loadCatalog({ songs, users }, ctx.validation)
+        : await loadCatalogWith({ songs, users }, ctx.validation, (file, kind) =>
+            threads.catalogFile(file.name, kind, () => file.open()),
+          );
+    const index = indexOf(catalog);
+    const { bytes, digest } = encodeCatalog(index, reports);
+    const key = catalogKey(ctx.layout, digest);
+    // Content-addressed: an existing blob of this digest holds these bytes already.
+    if ((await state.head(key)) === undefined)
+      await state.put(key, bytes, { contentType: "application/octet-stream" });
+    if (inputs !== undefined)
+      await state.put(catalogInputsKey(ctx.layout, inputs), digest, { contentType: "text/plain" });
+    compiled = { digest, catalog, index, reports };
+    ctx.logger.info("catalog compiled", { runId: ctx.runId, digest, bytes: bytes.length });
+  }
+  ctx.threads?.shareIndex(compiled.index);
+  return { catalog: compiled.catalog, reports: compiled.reports, compiled };
 }
 
 /** Every `.csv` / `.csv.gz` object under a prefix, as input files read from the store. */
@@ -149,3 +337,5 @@ export function hashedReads(
     },
   };
 }
+
+export { readAll };

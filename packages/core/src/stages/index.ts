@@ -1,13 +1,25 @@
 export { archiveStage } from "./archive.js";
 export {
+  catalogKey,
   createPipelineContext,
   hashedReads,
   hashingSource,
   inputFilesUnder,
+  type LoadedCatalog,
   type PipelineConfig,
   type PipelineContext,
+  type ScanThreads,
 } from "./context.js";
-export { type DateLoad, loadListenDate, loadStage } from "./load.js";
+export {
+  type DateLoad,
+  type DayFinal,
+  finalizeDay,
+  finishListenDate,
+  loadDayShard,
+  loadListenDate,
+  loadStage,
+  type ShardLoad,
+} from "./load.js";
 export { MoveError, moveOut } from "./move.js";
 export { currentRecord, isFinished, isMovedOut } from "./record.js";
 export type { StageName, StageResult } from "./result.js";

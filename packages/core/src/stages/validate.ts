@@ -1,12 +1,12 @@
 import { ObjectNotFoundError } from "../errors/index.js";
-import { readStreamsFile } from "../kpi/compute.js";
 import { errorKey } from "../layout/index.js";
 import type { FileRecord } from "../ports/tables.js";
-import { hashedReads, type PipelineContext } from "./context.js";
+import type { PipelineContext } from "./context.js";
 import { recordStage } from "./metrics.js";
 import { moveOut } from "./move.js";
 import { updateRecord, withRecord } from "./record.js";
 import { type StageResult, stageResult } from "./result.js";
+import { scanObject } from "./scan.js";
 
 /**
  * Stage 1: validates the streams file at `key`. Streams it once, checking the header and every
@@ -38,9 +38,7 @@ export async function validateStage(ctx: PipelineContext, key: string): Promise<
 async function validateDelivery(ctx: PipelineContext, record: FileRecord): Promise<FileRecord> {
   const key = record.fileKey;
   const attempt = await updateRecord(ctx, record, { attempts: record.attempts + 1 });
-  const { catalog } = await ctx.catalog();
-  const reads = hashedReads(ctx.objects, key);
-  const { report, partial } = await readStreamsFile(reads.open, key, catalog, ctx.validation);
+  const { report, compact, sha256 } = await scanObject(ctx, key);
   const now = ctx.clock.now().toISOString();
   const rowCounts = {
     read: report.rowsRead,
@@ -64,8 +62,8 @@ async function validateDelivery(ctx: PipelineContext, record: FileRecord): Promi
       kpiIngestionStatus: "SKIPPED",
     });
   }
-  const listenDates = partial.dates();
-  ctx.computed.set(`${key}@${record.etag}`, partial);
+  const listenDates = compact.dates();
+  ctx.computed.set(`${key}@${record.etag}`, compact);
   ctx.logger.info("file validated", {
     fileKey: key,
     runId: ctx.runId,
@@ -76,7 +74,7 @@ async function validateDelivery(ctx: PipelineContext, record: FileRecord): Promi
     validationStatus: "SUCCESS",
     validationTimestamp: now,
     validationMessage: `${report.rowsKept} of ${report.rowsRead} rows kept`,
-    contentSha256: reads.digest(),
+    contentSha256: sha256,
     rowCounts,
     listenDates,
   });

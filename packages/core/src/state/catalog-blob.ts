@@ -1,9 +1,10 @@
 import { createHash } from "node:crypto";
 import { BlobFormatError } from "../errors/index.js";
-import { CatalogIndex } from "../fast/catalog-index.js";
+import type { CatalogIndex } from "../fast/catalog-index.js";
 import { TrackTable, UserTable } from "../fast/catalog-tables.js";
 import { ByteInterner } from "../fast/interner.js";
 import { Catalog } from "../kpi/catalog.js";
+import { indexOf } from "../kpi/compute.js";
 import type { FileReport } from "../validate/index.js";
 import { ByteReader, ByteWriter, readBlob, writeBlob } from "./codec.js";
 
@@ -182,7 +183,7 @@ export function decodeCatalog(bytes: Uint8Array, what = "compiled catalog"): Com
   users.ids = ByteInterner.fromDistinct(userIds.arena, userIds.starts, identity(userIds.count));
   const catalog = new Catalog();
   catalog.absorb({ tracks, users });
-  const index = new CatalogIndex(catalog);
+  const index = indexOf(catalog);
   // The body's checksum was verified, so the digest written with it still names it.
   return { digest, catalog, index, reports: reports as FileReport[] };
 }

@@ -1,6 +1,8 @@
+import { BlobFormatError } from "../errors/index.js";
 import type { CatalogIndex } from "../fast/catalog-index.js";
 import type { CompactKpis } from "../fast/compact.js";
-import { compareCodePoints } from "../kpi/order.js";
+import { type KpiPartialState, PARTIAL_FORMAT, PARTIAL_VERSION } from "../kpi/accumulator.js";
+import { compareCodePoints, sortedByCodePoint } from "../kpi/order.js";
 import { civilFromDays } from "../schema/listen-time.js";
 import type { CompiledCatalog } from "./catalog-blob.js";
 import { safeSum } from "./cells.js";
@@ -242,6 +244,51 @@ export function decodePartialDay(bytes: Uint8Array, what = "KPI partial", shard?
       counts: counts[g]!,
       users: users[g]!,
     })),
+  };
+}
+
+/**
+ * A partial blob as the general accumulator's state (ids as strings, track labels from the
+ * compiled catalog it was computed with): `KpiAccumulator.fromState(partialToState(blob,
+ * compiled))` gives an accumulator of the same data. The catalog must be the partial's (its
+ * digest is checked).
+ *
+ * @example
+ * const acc = KpiAccumulator.fromState(partialToState(blob, await ctx.compiledCatalog(digest)));
+ */
+export function partialToState(blob: Uint8Array, compiled: CompiledCatalog): KpiPartialState {
+  const day = decodePartialDay(blob);
+  if (day.catalog !== compiled.digest)
+    throw new BlobFormatError(
+      "partial",
+      `the partial refers to catalog ${day.catalog}, not to the given catalog ${compiled.digest}`,
+    );
+  const { index } = compiled;
+  const used = new Set<number>();
+  const genres = day.genres.map((g) => {
+    const listeners: string[] = [];
+    for (const list of g.users) for (const u of list) listeners.push(index.userId(u));
+    let listens = 0;
+    const tracks: [string, number][] = [];
+    g.tracks.forEach((t, i) => {
+      used.add(t);
+      listens += g.counts[i]!;
+      tracks.push([index.trackId(t), g.counts[i]!]);
+    });
+    return { genre: g.genre, listens, totalMs: g.totalMs, listeners: sortedByCodePoint(listeners), tracks };
+  });
+  const tracks = [...used]
+    .sort((a, b) => a - b)
+    .map((t): [string, string, string | null] => [
+      index.trackId(t),
+      index.trackName(t),
+      index.trackArtists(t) ?? null,
+    ]);
+  return {
+    format: PARTIAL_FORMAT,
+    version: PARTIAL_VERSION,
+    tracks,
+    days: [{ date: day.listenDate, genres }],
   };
 }
 

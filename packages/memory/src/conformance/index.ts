@@ -15,9 +15,11 @@ export {
   runObjectStoreConformance,
 } from "./object-store.js";
 export {
+  type DayStateStoreConformanceOptions,
   type FileStatusStoreConformanceOptions,
   type KpiStoreConformanceOptions,
   type PartialStoreConformanceOptions,
+  runDayStateStoreConformance,
   runFileStatusStoreConformance,
   runKpiStoreConformance,
   runPartialStoreConformance,

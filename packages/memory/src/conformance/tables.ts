@@ -1,12 +1,13 @@
 import {
   ConditionFailedError,
   type DayKpis,
+  type DayStatePointer,
+  type DayStateStore,
   type FileRecord,
   type FileStatusStore,
-  type KpiPartialState,
   type KpiStore,
-  PARTIAL_FORMAT,
-  PARTIAL_VERSION,
+  ObjectNotFoundError,
+  type PartialEntry,
   type PartialStore,
   type StoredPartial,
 } from "@musicpipe/core";
@@ -36,8 +37,17 @@ export type KpiStoreConformanceOptions = TableConformanceOptions<KpiStore>;
 export type FileStatusStoreConformanceOptions = TableConformanceOptions<FileStatusStore>;
 /** Options of {@link runPartialStoreConformance}. */
 export type PartialStoreConformanceOptions = TableConformanceOptions<PartialStore>;
+/** Options of {@link runDayStateStoreConformance}. */
+export type DayStateStoreConformanceOptions = TableConformanceOptions<DayStateStore>;
 
 type Mutable<T> = { -readonly [K in keyof T]: T[K] extends readonly (infer U)[] ? U[] : T[K] };
+
+/** A sources digest for a list of sample source names (any 64 hex digits will do for a store). */
+function digestOf(sources: readonly string[]): string {
+  let n = 0;
+  for (const s of sources) for (const c of s) n = (n * 31 + c.charCodeAt(0)) >>> 0;
+  return n.toString(16).padStart(64, "0");
+}
 
 function sampleDay(
   listenDate: string,
@@ -67,7 +77,8 @@ function sampleDay(
       { listenDate, genre, rank: 2, trackId: `${genre}-2`, trackName: "Untitled", listenCount: 2 },
     ]),
     topGenres: genres.map((genre, i) => ({ listenDate, rank: i + 1, genre, listenCount: 10 - i })),
-    sources: [...sources],
+    sourceCount: sources.length,
+    sourcesDigest: digestOf(sources),
     updatedAt: "2025-06-22T10:00:00.000Z",
   };
 }
@@ -150,7 +161,8 @@ export function runKpiStoreConformance(options: KpiStoreConformanceOptions): voi
       expect(got?.genreStats.map((s) => s.genre)).toEqual(["jazz"]);
       expect(new Set(got?.topSongs.map((s) => s.genre))).toEqual(new Set(["jazz"]));
       expect(got?.topGenres.map((g) => g.genre)).toEqual(["jazz"]);
-      expect(got?.sources).toEqual(["cc"]);
+      expect(got?.sourceCount).toBe(1);
+      expect(got?.sourcesDigest).toBe(digestOf(["cc"]));
     });
 
     it("stores an empty day", async () => {
@@ -183,12 +195,12 @@ export function runKpiStoreConformance(options: KpiStoreConformanceOptions): voi
       const day = sampleDay(date, ["pop"], ["aa"]);
       const input = structuredClone(day) as Mutable<Omit<DayKpis, "version">>;
       const returned = (await kpis.putDay(input, 0)) as Mutable<DayKpis>;
-      input.sources.push("input");
+      input.sourceCount = 99;
       input.genreStats.length = 0;
-      returned.sources.push("returned");
+      returned.sourceCount = 98;
       returned.topGenres.length = 0;
       const read = (await kpis.getDay(date)) as Mutable<DayKpis>;
-      read.sources.push("read");
+      read.sourceCount = 97;
       (read.genreStats[0] as { genre: string }).genre = "changed";
       expect(await kpis.getDay(date)).toEqual(versioned(day, 1));
     });
@@ -356,41 +368,34 @@ export function runFileStatusStoreConformance(options: FileStatusStoreConformanc
   });
 }
 
-function sampleState(listenDate: string, genre: string, listens: number): KpiPartialState {
-  return {
-    format: PARTIAL_FORMAT,
-    version: PARTIAL_VERSION,
-    tracks: [
-      ["t1", "Song one", "Artist"],
-      ["t2", "Song «two»", null],
-    ],
-    days: [
-      {
-        date: listenDate,
-        genres: [
-          {
-            genre,
-            listens,
-            totalMs: listens * 180_000,
-            listeners: ["u1", "u2"],
-            tracks: [
-              ["t1", listens - 1],
-              ["t2", 1],
-            ],
-          },
-        ],
-      },
-    ],
-  };
+/** A blob of some bytes (the store keeps blobs as they are: any bytes will do). */
+function sampleBlob(seed: number, length = 64): Uint8Array {
+  const blob = new Uint8Array(length);
+  for (let i = 0; i < length; i++) blob[i] = (seed * 31 + i * 7) & 0xff;
+  return blob;
 }
 
-function samplePartial(listenDate: string, fingerprint: string, genre = "pop", listens = 3): StoredPartial {
+function samplePartial(listenDate: string, fingerprint: string, seed = 3): StoredPartial {
   return {
     listenDate,
     fingerprint,
     fileKey: `data/raw/streams/${fingerprint.slice(0, 8)}.csv`,
-    state: sampleState(listenDate, genre, listens),
+    blob: sampleBlob(seed, 40 + seed),
   };
+}
+
+/** A listed entry's fields and its blob, for comparisons. */
+async function contentOf(entry: PartialEntry): Promise<StoredPartial> {
+  return {
+    listenDate: entry.listenDate,
+    fingerprint: entry.fingerprint,
+    fileKey: entry.fileKey,
+    blob: await entry.read(),
+  };
+}
+
+async function listed(partials: PartialStore, listenDate: string): Promise<StoredPartial[]> {
+  return Promise.all((await collect(partials.listDate(listenDate))).map(contentOf));
 }
 
 /**
@@ -406,24 +411,34 @@ export function runPartialStoreConformance(options: PartialStoreConformanceOptio
       expect(await collect(partials.listDate(randomDate()))).toEqual([]);
     });
 
-    it("reads back a stored partial", async () => {
+    it("reads back a stored partial, blob byte for byte", async () => {
       const partials = await options.create();
-      const partial = samplePartial(randomDate(), randomFingerprint());
+      const partial = { ...samplePartial(randomDate(), randomFingerprint()), blob: sampleBlob(9, 300_000) };
       await partials.put(partial);
-      expect(await collect(partials.listDate(partial.listenDate))).toEqual([partial]);
+      expect(await listed(partials, partial.listenDate)).toEqual([partial]);
     });
 
     it("replaces the partial of the same date and fingerprint", async () => {
       const partials = await options.create();
       const date = randomDate();
       const fingerprint = randomFingerprint();
-      await partials.put(samplePartial(date, fingerprint, "pop", 3));
-      const replacement = {
-        ...samplePartial(date, fingerprint, "rock", 5),
-        fileKey: "data/raw/streams/again.csv",
-      };
+      await partials.put(samplePartial(date, fingerprint, 3));
+      const replacement = { ...samplePartial(date, fingerprint, 5), fileKey: "data/raw/streams/again.csv" };
       await partials.put(replacement);
-      expect(await collect(partials.listDate(date))).toEqual([replacement]);
+      expect(await listed(partials, date)).toEqual([replacement]);
+    });
+
+    it("stores several at once with putMany, where the adapter has it", async () => {
+      const partials = await options.create();
+      const [date, other] = randomDates(2) as [string, string];
+      const batch = [
+        samplePartial(date, randomFingerprint(), 1),
+        samplePartial(other, randomFingerprint(), 2),
+      ];
+      if (partials.putMany === undefined) for (const p of batch) await partials.put(p);
+      else await partials.putMany(batch);
+      expect(await listed(partials, date)).toEqual([batch[0]]);
+      expect(await listed(partials, other)).toEqual([batch[1]]);
     });
 
     it("lists only the partials of the date asked for", async () => {
@@ -434,7 +449,7 @@ export function runPartialStoreConformance(options: PartialStoreConformanceOptio
       await partials.put(mine);
       await partials.put(samplePartial(other, fingerprint));
       await partials.put(samplePartial(other, randomFingerprint()));
-      expect(await collect(partials.listDate(date))).toEqual([mine]);
+      expect(await listed(partials, date)).toEqual([mine]);
       expect(await collect(partials.listDate(other))).toHaveLength(2);
     });
 
@@ -443,19 +458,119 @@ export function runPartialStoreConformance(options: PartialStoreConformanceOptio
       const date = randomDate();
       const fingerprints = Array.from({ length: 12 }, () => randomFingerprint());
       await Promise.all(fingerprints.map((fingerprint) => partials.put(samplePartial(date, fingerprint))));
-      const listed = (await collect(partials.listDate(date))).map((partial) => partial.fingerprint);
-      expect(listed).toEqual(sortUtf8(fingerprints));
+      const order = (await collect(partials.listDate(date))).map((partial) => partial.fingerprint);
+      expect(order).toEqual(sortUtf8(fingerprints));
     });
 
-    it("returns copies: changing a listed or written partial changes nothing stored", async () => {
+    it("deletes a partial (and deleting a missing one succeeds); a listed entry of a deleted partial fails to read with ObjectNotFoundError", async () => {
+      const partials = await options.create();
+      const date = randomDate();
+      const [a, b] = [
+        samplePartial(date, randomFingerprint(), 1),
+        samplePartial(date, randomFingerprint(), 2),
+      ];
+      await partials.put(a);
+      await partials.put(b);
+      const entries = await collect(partials.listDate(date));
+      await partials.delete(date, a.fingerprint);
+      await partials.delete(date, a.fingerprint);
+      await partials.delete(date, randomFingerprint());
+      expect(await listed(partials, date)).toEqual([b]);
+      const gone = entries.find((e) => e.fingerprint === a.fingerprint)!;
+      await expect(gone.read()).rejects.toBeInstanceOf(ObjectNotFoundError);
+    });
+
+    it("returns copies: changing a read or written blob changes nothing stored", async () => {
       const partials = await options.create();
       const partial = samplePartial(randomDate(), randomFingerprint());
-      const input = structuredClone(partial);
+      const input = { ...partial, blob: partial.blob.slice() };
       await partials.put(input);
-      input.state.tracks.length = 0;
-      const [listed] = await collect(partials.listDate(partial.listenDate));
-      listed?.state.days.splice(0);
-      expect(await collect(partials.listDate(partial.listenDate))).toEqual([partial]);
+      input.blob.fill(0);
+      const [entry] = await collect(partials.listDate(partial.listenDate));
+      (await entry!.read()).fill(1);
+      expect(await listed(partials, partial.listenDate)).toEqual([partial]);
+    });
+  });
+}
+
+function samplePointer(listenDate: string, shard: number, overrides: Partial<DayStatePointer> = {}) {
+  const pointer: Omit<DayStatePointer, "version"> = {
+    listenDate,
+    shard,
+    shards: 4,
+    stateKey: `data/state/days/${listenDate}/${shard}/1-abc.mps`,
+    summaryBytes: 1234,
+    sourceCount: 2,
+    sourcesDigest: "ab".repeat(32),
+    catalog: "cd".repeat(32),
+    updatedAt: "2025-06-22T10:00:00.000Z",
+  };
+  const { version: _ignored, ...rest } = { ...pointer, ...overrides, version: 0 };
+  return rest;
+}
+
+/**
+ * Registers the {@link DayStateStore} conformance suite with vitest.
+ *
+ * @example
+ * runDayStateStoreConformance({ name: "memory", create: () => createMemoryTables().days });
+ */
+export function runDayStateStoreConformance(options: DayStateStoreConformanceOptions): void {
+  describe.skipIf(options.skip ?? false)(`DayStateStore conformance: ${options.name}`, () => {
+    it("returns undefined for a shard never written", async () => {
+      const days = await options.create();
+      expect(await days.get(randomDate(), 0)).toBeUndefined();
+    });
+
+    it("creates a pointer with expectedVersion 0 and reads every field back", async () => {
+      const days = await options.create();
+      const pointer = samplePointer(randomDate(), 3);
+      expect(await days.put(pointer, 0)).toEqual(versioned(pointer, 1));
+      expect(await days.get(pointer.listenDate, 3)).toEqual(versioned(pointer, 1));
+    });
+
+    it("keeps the shards of a date apart", async () => {
+      const days = await options.create();
+      const date = randomDate();
+      const zero = samplePointer(date, 0, { sourceCount: 5 });
+      const one = samplePointer(date, 1, { sourceCount: 6 });
+      await days.put(zero, 0);
+      await days.put(one, 0);
+      expect(await days.get(date, 0)).toEqual(versioned(zero, 1));
+      expect(await days.get(date, 1)).toEqual(versioned(one, 1));
+      expect(await days.get(date, 2)).toBeUndefined();
+    });
+
+    it("updates with the current version and refuses stale or future ones with ConditionFailedError naming the date", async () => {
+      const days = await options.create();
+      const date = randomDate();
+      await days.put(samplePointer(date, 0), 0);
+      const next = samplePointer(date, 0, { stateKey: "data/state/next.mps", sourceCount: 3 });
+      expect((await days.put(next, 1)).version).toBe(2);
+      await expectConflict(days.put(samplePointer(date, 0, { sourceCount: 9 }), 1), date);
+      await expectConflict(days.put(samplePointer(date, 0, { sourceCount: 9 }), 0), date);
+      await expectConflict(days.put(samplePointer(date, 0, { sourceCount: 9 }), 5), date);
+      expect(await days.get(date, 0)).toEqual(versioned(next, 2));
+    });
+
+    it("lets exactly one of two concurrent writers with the same expected version win", async () => {
+      const days = await options.create();
+      const date = randomDate();
+      const winner = await expectOneWinner([
+        days.put(samplePointer(date, 1, { sourceCount: 1 }), 0),
+        days.put(samplePointer(date, 1, { sourceCount: 2 }), 0),
+      ]);
+      expect(await days.get(date, 1)).toEqual(winner);
+    });
+
+    it("lists every pointer by date, then shard", async () => {
+      const days = await options.create();
+      const dates = randomDates(3);
+      for (const date of dates) for (const shard of [2, 0, 1]) await days.put(samplePointer(date, shard), 0);
+      const ours = (await collect(days.list())).filter((p) => dates.includes(p.listenDate));
+      expect(ours.map((p) => [p.listenDate, p.shard])).toEqual(
+        sortUtf8(dates).flatMap((date) => [0, 1, 2].map((shard) => [date, shard])),
+      );
     });
   });
 }

@@ -1,9 +1,16 @@
 import { createHash, randomUUID } from "node:crypto";
 import { mkdir, readdir, readFile, rename, rm, writeFile } from "node:fs/promises";
 import { join, resolve } from "node:path";
-import { ConfigurationError, type DayKpis, type FileRecord, type StoredPartial } from "@musicpipe/core";
+import {
+  ConfigurationError,
+  type DayKpis,
+  type DayStatePointer,
+  type FileRecord,
+  ObjectNotFoundError,
+} from "@musicpipe/core";
 import {
   checkExpectedVersion,
+  checkPointer,
   sortByUtf8,
   TableFormatError,
   type Tables,
@@ -21,6 +28,8 @@ export interface LocalTablesOptions {
 
 const TEMP_PREFIX = ".musicpipe-tmp-";
 const SUFFIX = ".json";
+/** A partial's blob, beside its `.json` record. */
+const BLOB_SUFFIX = ".mpk";
 /** Longest encoded name kept readable; longer ones end in a hash (file names stop at 255 bytes). */
 const MAX_NAME = 200;
 
@@ -101,10 +110,15 @@ async function writeJsonAtomically(
   value: unknown,
   pretty: boolean,
 ): Promise<void> {
+  await writeAtomically(path, folder, `${JSON.stringify(value, null, pretty ? 2 : undefined)}\n`);
+}
+
+/** Writes `content` to a temporary file in `folder`, then renames it over `path`. */
+async function writeAtomically(path: string, folder: string, content: string | Uint8Array): Promise<void> {
   await mkdir(folder, { recursive: true });
   const temp = join(folder, `${TEMP_PREFIX}${randomUUID()}`);
   try {
-    await writeFile(temp, `${JSON.stringify(value, null, pretty ? 2 : undefined)}\n`, { flag: "wx" });
+    await writeFile(temp, content, { flag: "wx" });
     await rename(temp, path);
   } catch (error) {
     await rm(temp, { force: true });
@@ -145,17 +159,37 @@ function checkVersioned(path: string, value: unknown, keyField: string, key: str
 
 function checkDay(path: string, value: unknown, listenDate: string | undefined): DayKpis {
   const day = checkVersioned(path, value, "listenDate", listenDate);
-  for (const field of ["genreStats", "topSongs", "topGenres", "sources"]) {
+  for (const field of ["genreStats", "topSongs", "topGenres"]) {
     if (!Array.isArray(day[field])) throw new TableFormatError(path, `has no array '${field}'`);
   }
+  if (typeof day.sourceCount !== "number" || typeof day.sourcesDigest !== "string")
+    throw new TableFormatError(path, "has no 'sourceCount' and 'sourcesDigest'");
   return day as unknown as DayKpis;
+}
+
+function checkPointerFile(path: string, value: unknown, listenDate: string, shard: number): DayStatePointer {
+  const pointer = checkVersioned(path, value, "listenDate", listenDate);
+  if (pointer.shard !== shard)
+    throw new TableFormatError(path, `holds shard ${String(pointer.shard)}, not ${shard}`);
+  try {
+    checkPointer(path, pointer as unknown as DayStatePointer);
+  } catch (error) {
+    throw new TableFormatError(path, `is not a day state pointer: ${(error as Error).message}`);
+  }
+  return pointer as unknown as DayStatePointer;
 }
 
 function checkRecord(path: string, value: unknown, fileKey: string | undefined): FileRecord {
   return checkVersioned(path, value, "fileKey", fileKey) as unknown as FileRecord;
 }
 
-function checkPartial(path: string, value: unknown, listenDate: string): StoredPartial {
+interface PartialRecord {
+  readonly listenDate: string;
+  readonly fingerprint: string;
+  readonly fileKey: string;
+}
+
+function checkPartial(path: string, value: unknown, listenDate: string): PartialRecord {
   if (!isObject(value)) throw new TableFormatError(path, "does not hold a JSON object");
   if (value.listenDate !== listenDate) {
     throw new TableFormatError(
@@ -164,8 +198,8 @@ function checkPartial(path: string, value: unknown, listenDate: string): StoredP
     );
   }
   if (typeof value.fingerprint !== "string") throw new TableFormatError(path, "has no string 'fingerprint'");
-  if (!isObject(value.state)) throw new TableFormatError(path, "has no object 'state'");
-  return value as unknown as StoredPartial;
+  if (typeof value.fileKey !== "string") throw new TableFormatError(path, "has no string 'fileKey'");
+  return value as unknown as PartialRecord;
 }
 
 /** What a JSON file would give back: drops `undefined` fields, copies everything. */
@@ -176,8 +210,9 @@ function asStored<T>(value: T): T {
 /**
  * The table ports persisted as JSON files under `dir`, one file per record, for local runs:
  *
- * - `dir/kpis/<date>.json`, `dir/files/<fileKey>.json`, `dir/partials/<date>/<fingerprint>.json`,
- *   names encoded by {@link encodeTableName} (`data/raw/s1.csv` → `data%2Fraw%2Fs1.csv.json`);
+ * - `dir/kpis/<date>.json`, `dir/files/<fileKey>.json`, `dir/days/<date>/<shard>.json` (day
+ *   state pointers), `dir/partials/<date>/<fingerprint>.json` with the partial's blob beside it
+ *   (`.mpk`), names encoded by {@link encodeTableName} (`data/raw/s1.csv` → `data%2Fraw%2Fs1.csv.json`);
  * - every write goes to a temporary file that is renamed over the record, so a crash never
  *   leaves a half-written record;
  * - conditional writes (versions, as in {@link createMemoryTables}) read, check and write under
@@ -198,6 +233,14 @@ export function createLocalTables(options: LocalTablesOptions): Tables {
   const kpiFolder = join(dir, "kpis");
   const fileFolder = join(dir, "files");
   const partialFolder = (listenDate: string) => join(dir, "partials", encodeTableName(listenDate));
+  const dayFolder = (listenDate: string) => join(dir, "days", encodeTableName(listenDate));
+  const pointerPath = (listenDate: string, shard: number) => join(dayFolder(listenDate), `${shard}${SUFFIX}`);
+
+  async function readPointer(listenDate: string, shard: number): Promise<DayStatePointer | undefined> {
+    const path = pointerPath(listenDate, shard);
+    const value = await readJson(path);
+    return value === undefined ? undefined : checkPointerFile(path, value, listenDate, shard);
+  }
   const kpiPath = (listenDate: string) => join(kpiFolder, `${encodeTableName(listenDate)}${SUFFIX}`);
   const filePath = (fileKey: string) => join(fileFolder, `${encodeTableName(fileKey)}${SUFFIX}`);
 
@@ -272,18 +315,94 @@ export function createLocalTables(options: LocalTablesOptions): Tables {
     partials: {
       async put(partial) {
         const folder = partialFolder(partial.listenDate);
-        const path = join(folder, `${encodeTableName(partial.fingerprint)}${SUFFIX}`);
-        await serialized(path, () => writeJsonAtomically(path, folder, asStored(partial), false));
+        const name = encodeTableName(partial.fingerprint);
+        const path = join(folder, `${name}${SUFFIX}`);
+        await serialized(path, async () => {
+          // The blob first: a listed record always has its blob.
+          await writeAtomically(join(folder, `${name}${BLOB_SUFFIX}`), folder, partial.blob);
+          const record: PartialRecord = {
+            listenDate: partial.listenDate,
+            fingerprint: partial.fingerprint,
+            fileKey: partial.fileKey,
+          };
+          await writeJsonAtomically(path, folder, record, false);
+        });
       },
       async *listDate(listenDate) {
         const folder = partialFolder(listenDate);
-        const partials: StoredPartial[] = [];
+        const records: PartialRecord[] = [];
         for (const name of await recordNames(folder)) {
           const path = join(folder, name);
           const value = await readJson(path);
-          if (value !== undefined) partials.push(checkPartial(path, value, listenDate));
+          if (value !== undefined) records.push(checkPartial(path, value, listenDate));
         }
-        yield* sortByUtf8(partials, (partial) => partial.fingerprint);
+        for (const record of sortByUtf8(records, (r) => r.fingerprint)) {
+          const blob = join(folder, `${encodeTableName(record.fingerprint)}${BLOB_SUFFIX}`);
+          yield {
+            ...record,
+            read: async () => {
+              try {
+                return new Uint8Array(await readFile(blob));
+              } catch (error) {
+                if ((error as { code?: unknown }).code === "ENOENT")
+                  throw new ObjectNotFoundError(`partial ${listenDate}/${record.fingerprint}`, {
+                    cause: error,
+                  });
+                throw error;
+              }
+            },
+          };
+        }
+      },
+      async delete(listenDate, fingerprint) {
+        const folder = partialFolder(listenDate);
+        const name = encodeTableName(fingerprint);
+        const path = join(folder, `${name}${SUFFIX}`);
+        await serialized(path, async () => {
+          await rm(path, { force: true });
+          await rm(join(folder, `${name}${BLOB_SUFFIX}`), { force: true });
+        });
+      },
+    },
+
+    days: {
+      get: readPointer,
+      async put(pointer, expectedVersion) {
+        const what = `day state write of listen date '${pointer.listenDate}' shard ${pointer.shard}`;
+        checkExpectedVersion(what, expectedVersion);
+        checkPointer(what, pointer);
+        const path = pointerPath(pointer.listenDate, pointer.shard);
+        return serialized(path, async () => {
+          const found = (await readPointer(pointer.listenDate, pointer.shard))?.version ?? 0;
+          if (found !== expectedVersion) throw versionConflict(what, expectedVersion, found);
+          const stored = asStored<DayStatePointer>({ ...pointer, version: expectedVersion + 1 });
+          await writeJsonAtomically(path, dayFolder(pointer.listenDate), stored, true);
+          return stored;
+        });
+      },
+      async *list() {
+        const root = join(dir, "days");
+        let folders: string[];
+        try {
+          folders = await readdir(root);
+        } catch (error) {
+          if ((error as { code?: unknown }).code === "ENOENT") return;
+          throw error;
+        }
+        const pointers: DayStatePointer[] = [];
+        for (const folder of folders) {
+          for (const name of await recordNames(join(root, folder))) {
+            const path = join(root, folder, name);
+            const value = await readJson(path);
+            if (value === undefined) continue;
+            const date = (value as { listenDate?: unknown }).listenDate;
+            pointers.push(checkPointerFile(path, value, String(date), Number(name.slice(0, -SUFFIX.length))));
+          }
+        }
+        pointers.sort((a, b) =>
+          a.listenDate < b.listenDate ? -1 : a.listenDate > b.listenDate ? 1 : a.shard - b.shard,
+        );
+        yield* pointers;
       },
     },
   };

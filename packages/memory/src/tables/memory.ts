@@ -1,5 +1,11 @@
-import type { DayKpis, FileRecord, StoredPartial } from "@musicpipe/core";
-import { checkExpectedVersion, sortByUtf8, type Tables, versionConflict } from "./shared.js";
+import {
+  type DayKpis,
+  type DayStatePointer,
+  type FileRecord,
+  ObjectNotFoundError,
+  type StoredPartial,
+} from "@musicpipe/core";
+import { checkExpectedVersion, checkPointer, sortByUtf8, type Tables, versionConflict } from "./shared.js";
 
 /**
  * The table ports in memory (Maps): for tests and embedding. Conditional writes follow the
@@ -10,14 +16,16 @@ import { checkExpectedVersion, sortByUtf8, type Tables, versionConflict } from "
  * Everything going in or out is deep-copied: callers cannot change stored state.
  *
  * @example
- * const { kpis, files, partials } = createMemoryTables();
+ * const { kpis, files, partials, days } = createMemoryTables();
  * await kpis.putDay({ listenDate: "2025-06-22", genreStats: [], topSongs: [], topGenres: [],
- *   sources: [], updatedAt: new Date().toISOString() }, 0); // version 1
+ *   sourceCount: 0, sourcesDigest: "0".repeat(64), updatedAt: new Date().toISOString() }, 0); // version 1
  */
 export function createMemoryTables(): Tables {
   const days = new Map<string, DayKpis>();
   const records = new Map<string, FileRecord>();
   const partialsByDate = new Map<string, Map<string, StoredPartial>>();
+  const pointers = new Map<string, DayStatePointer>();
+  const pointerKey = (listenDate: string, shard: number) => `${listenDate}\u0000${shard}`;
 
   return {
     kpis: {
@@ -66,14 +74,53 @@ export function createMemoryTables(): Tables {
           byFingerprint = new Map();
           partialsByDate.set(partial.listenDate, byFingerprint);
         }
-        byFingerprint.set(partial.fingerprint, structuredClone(partial));
+        byFingerprint.set(partial.fingerprint, { ...partial, blob: partial.blob.slice() });
       },
       async *listDate(listenDate) {
         const snapshot = sortByUtf8(
           [...(partialsByDate.get(listenDate)?.values() ?? [])],
           (p) => p.fingerprint,
         );
-        for (const partial of snapshot) yield structuredClone(partial);
+        for (const partial of snapshot) {
+          yield {
+            listenDate: partial.listenDate,
+            fingerprint: partial.fingerprint,
+            fileKey: partial.fileKey,
+            read: async () => {
+              const stored = partialsByDate.get(listenDate)?.get(partial.fingerprint);
+              if (stored === undefined)
+                throw new ObjectNotFoundError(`partial ${listenDate}/${partial.fingerprint}`);
+              return stored.blob.slice();
+            },
+          };
+        }
+      },
+      async delete(listenDate, fingerprint) {
+        partialsByDate.get(listenDate)?.delete(fingerprint);
+      },
+    },
+
+    days: {
+      async get(listenDate, shard) {
+        const pointer = pointers.get(pointerKey(listenDate, shard));
+        return pointer === undefined ? undefined : { ...pointer };
+      },
+      async put(pointer, expectedVersion) {
+        const what = `day state write of listen date '${pointer.listenDate}' shard ${pointer.shard}`;
+        checkExpectedVersion(what, expectedVersion);
+        checkPointer(what, pointer);
+        const key = pointerKey(pointer.listenDate, pointer.shard);
+        const found = pointers.get(key)?.version ?? 0;
+        if (found !== expectedVersion) throw versionConflict(what, expectedVersion, found);
+        const stored: DayStatePointer = { ...structuredClone(pointer), version: expectedVersion + 1 };
+        pointers.set(key, stored);
+        return { ...stored };
+      },
+      async *list() {
+        const all = [...pointers.values()].sort((a, b) =>
+          a.listenDate < b.listenDate ? -1 : a.listenDate > b.listenDate ? 1 : a.shard - b.shard,
+        );
+        for (const pointer of all) yield { ...pointer };
       },
     },
   };

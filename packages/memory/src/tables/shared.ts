@@ -1,20 +1,46 @@
 import {
   ConditionFailedError,
   ConfigurationError,
+  type DayStatePointer,
+  type DayStateStore,
   type FileStatusStore,
   type KpiStore,
   MusicpipeError,
   type PartialStore,
 } from "@musicpipe/core";
 
-/** The three table ports, as {@link createMemoryTables} and {@link createLocalTables} build them. */
+/** The table ports, as {@link createMemoryTables} and {@link createLocalTables} build them. */
 export interface Tables {
   /** KPIs per listen date. */
   readonly kpis: KpiStore;
   /** Per-file status records. */
   readonly files: FileStatusStore;
-  /** KPI partials per (listen date, fingerprint). */
+  /** KPI partials per (listen date, fingerprint), until loaded. */
   readonly partials: PartialStore;
+  /** Pointers to the day states, per (listen date, listener shard). */
+  readonly days: DayStateStore;
+}
+
+/** Checks a day state pointer's fields before it is stored; a malformed one is a ConfigurationError. */
+export function checkPointer(what: string, pointer: Omit<DayStatePointer, "version">): void {
+  const fail = (problem: string): never => {
+    throw new ConfigurationError(`${what}: ${problem}`);
+  };
+  if (typeof pointer?.listenDate !== "string" || pointer.listenDate === "")
+    fail("listenDate must be a non-empty string");
+  const whole = (name: keyof typeof pointer, min: number) => {
+    const v = pointer[name];
+    if (typeof v !== "number" || !Number.isSafeInteger(v) || v < min)
+      fail(`${name} must be a whole number >= ${min}`);
+  };
+  whole("shard", 0);
+  whole("shards", 1);
+  whole("summaryBytes", 0);
+  whole("sourceCount", 0);
+  if (pointer.shard >= pointer.shards) fail(`shard ${pointer.shard} is not below shards ${pointer.shards}`);
+  for (const name of ["stateKey", "sourcesDigest", "catalog", "updatedAt"] as const) {
+    if (typeof pointer[name] !== "string" || pointer[name] === "") fail(`${name} must be a non-empty string`);
+  }
 }
 
 /**
