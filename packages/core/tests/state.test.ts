@@ -1,6 +1,13 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { CatalogIndex, computeKpis, type KpiSet, loadCatalog, scanStreamsFast } from "../src/index.js";
+import {
+  BlobFormatError,
+  CatalogIndex,
+  computeKpis,
+  type KpiSet,
+  loadCatalog,
+  scanStreamsFast,
+} from "../src/index.js";
 import { type CompiledCatalog, decodeCatalog, encodeCatalog } from "../src/state/catalog-blob.js";
 import {
   absorb,
@@ -212,5 +219,56 @@ describe("day states", () => {
     expect(murmur3(enc.encode("hello"))).toBe(0x248bfa47);
     expect(murmur3(enc.encode("Hello, world!"))).toBe(0xc0363e43);
     expect(murmur3(enc.encode("The quick brown fox jumps over the lazy dog"))).toBe(0x2e4ff723);
+  });
+});
+
+describe("compiled catalogs", () => {
+  it("give back every id, name, artists, genre and duration, and the same bytes from the same catalog", async () => {
+    const long = "x".repeat(300);
+    const tracks = [
+      ["t1", "One", "pop", "1", "A;B"],
+      [`${long}a`, `Name ${"é".repeat(200)}`, "rock", "9007199254740991", ""],
+      [`${long}b`, 'Two, quoted "name"', "pop", "0", undefined],
+      ["🎸", "Guitar", "Électro", "42", "Ünïcode"],
+    ] as const;
+    const songs = `track_id,track_name,track_genre,duration_ms,artists\n${tracks
+      .map((t) => [t[0], `"${t[1].replaceAll('"', '""')}"`, t[2], t[3], t[4] ?? ""].join(","))
+      .join("\n")}\n`;
+    const users = ["u1", `${long}1`, `${long}2`, "ü"];
+    const { catalog, reports } = await loadCatalog({
+      songs: [memoryFile("songs.csv", songs)],
+      users: [memoryFile("users.csv", usersCsv(users))],
+    });
+    const index = new CatalogIndex(catalog);
+    const { bytes, digest } = encodeCatalog(index, reports);
+    const back = decodeCatalog(bytes);
+    expect(back.digest).toBe(digest);
+    expect(back.reports).toEqual(reports);
+    expect([...back.catalog.tracks()]).toEqual([...catalog.tracks()]);
+    expect([...back.catalog.users()]).toEqual([...catalog.users()]);
+    expect(back.index.genres).toEqual(index.genres);
+    expect(encodeCatalog(back.index, back.reports).bytes).toEqual(bytes);
+  });
+
+  it("refuse a damaged, foreign or future blob with BlobFormatError", async () => {
+    const compiled = await compile(TRACKS, USERS);
+    const { bytes } = encodeCatalog(compiled.index, compiled.reports);
+    const damaged = bytes.slice();
+    damaged[damaged.length - 3]! ^= 0x40;
+    const future = bytes.slice();
+    future[4] = 99;
+    const partial = (
+      await partialsOf([{ day: 0, user: "user-1", track: "t01", second: 1 }], compiled, 1, "p")
+    ).get("2025-06-21")!;
+    for (const [blob, message] of [
+      [damaged, /checksum/],
+      [future, /version 99 is not supported/],
+      [partial, /a partial blob, not a catalog blob/],
+      [new TextEncoder().encode("track_id,track_name\n"), /not a musicpipe catalog blob/],
+      [bytes.subarray(0, bytes.length - 10), /bytes long/],
+    ] as const) {
+      expect(() => decodeCatalog(blob)).toThrow(BlobFormatError);
+      expect(() => decodeCatalog(blob)).toThrow(message);
+    }
   });
 });

@@ -50,7 +50,8 @@ export async function runCommand(argv: readonly string[], io: CliIo): Promise<nu
   const workers = wholeNumber(flags, "workers", KpiWorkerPool.defaultThreads(), 1);
   const quiet = flags.booleans.has("quiet");
   const started = performance.now();
-  const threads = await KpiWorkerPool.start(workers, validation);
+  // Started on their first task: a run of small files starts none.
+  const threads = workers < 2 ? undefined : KpiWorkerPool.lazy(workers, validation);
   let summary: Awaited<ReturnType<typeof runPending>>;
   try {
     const target = await openTarget(flags, { validation, listenerShards, threads });

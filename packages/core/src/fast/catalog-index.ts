@@ -30,8 +30,11 @@ export class CatalogIndex {
   /** Genre names, in code point order. */
   readonly genres: string[];
   readonly #tracks: TrackTable | undefined;
+  /** The catalog this index is over (not in a worker thread's index). */
+  readonly catalog: Catalog;
 
   constructor(catalog: Catalog) {
+    this.catalog = catalog;
     catalog.freeze();
     const tables = catalogTables.get(catalog)!;
     tables.tracks.sortByBytes();
@@ -40,15 +43,23 @@ export class CatalogIndex {
     this.tracks = tables.tracks.ids;
     this.users = tables.users.ids;
     const n = tables.tracks.size;
-    // Only genres some track has, renumbered in name order.
-    const used = new Set<number>();
-    for (let t = 0; t < n; t++) used.add(tables.tracks.genre[t]!);
-    const names = [...used].map((g) => tables.tracks.genres[g]!).sort(compareCodePoints);
-    const renumber = new Map(names.map((name, i) => [name, i]));
+    // Only genres some track has, renumbered in name order (a sealed table has them so already).
+    const genres = tables.tracks.genres;
+    const used = new Uint8Array(genres.length);
+    for (let t = 0; t < n; t++) used[tables.tracks.genre[t]!] = 1;
+    const names = genres.filter((_, g) => used[g] === 1).sort(compareCodePoints);
+    const position = new Map(names.map((name, i) => [name, i]));
+    const renumber = new Int32Array(genres.length);
+    genres.forEach((name, g) => {
+      renumber[g] = position.get(name) ?? -1;
+    });
     this.genres = names;
-    this.trackGenre = new Int32Array(n);
-    for (let t = 0; t < n; t++)
-      this.trackGenre[t] = renumber.get(tables.tracks.genres[tables.tracks.genre[t]!]!)!;
+    const identity = names.length === genres.length && renumber.every((to, g) => to === g);
+    if (identity) this.trackGenre = tables.tracks.genre.subarray(0, n);
+    else {
+      this.trackGenre = new Int32Array(n);
+      for (let t = 0; t < n; t++) this.trackGenre[t] = renumber[tables.tracks.genre[t]!]!;
+    }
     this.trackDuration = tables.tracks.duration.subarray(0, n);
   }
 

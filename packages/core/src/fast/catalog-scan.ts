@@ -77,23 +77,13 @@ class RecordReader {
     }
     this.buf = buf;
     this.view = viewOf(buf);
-    // Lines without a quote, in a buffer without a CR, take the fast lane: split at commas only.
-    const bytes = Buffer.from(buf.buffer, buf.byteOffset, buf.byteLength);
-    const lane = bytes.indexOf(CR) === -1;
-    let quote = lane ? bytes.indexOf(QUOTE) : 0;
+    // In a buffer without a CR, lines without a quote take the fast lane (#plainLines), one
+    // pass that only looks for commas and line breaks; a line with a quote goes through
+    // #record, then the lane goes on.
+    const lane = Buffer.from(buf.buffer, buf.byteOffset, buf.byteLength).indexOf(CR) === -1;
     let pos = 0;
     for (;;) {
-      if (lane && this.#sawHeader && pos < buf.length) {
-        const nl = bytes.indexOf(LF, pos);
-        if (nl !== -1) {
-          if (quote !== -1 && quote < pos) quote = bytes.indexOf(QUOTE, pos);
-          if (quote === -1 || quote > nl) {
-            this.#plainLine(buf, pos, nl);
-            pos = nl + 1;
-            continue;
-          }
-        }
-      }
+      if (lane && this.#sawHeader) pos = this.#plainLines(buf, pos);
       const end = this.#record(buf, pos, last);
       if (end === -1) break;
       pos = end;
@@ -105,33 +95,51 @@ class RecordReader {
   }
 
   /**
-   * A record that is one line `[pos, nl)` without quotes or CRs: what {@link #record} does with
-   * it, with only commas to look for.
+   * Reads the complete lines from `pos` on that hold no quote (in a buffer without CRs): what
+   * {@link #record} does with them, with only commas and line breaks to look for. Returns where
+   * it stopped: the start of a line with a quote, or of the incomplete last line.
    */
-  #plainLine(buf: Uint8Array, pos: number, nl: number): void {
-    this.#line++;
-    if (pos === nl) return; // an empty line
+  #plainLines(buf: Uint8Array, pos: number): number {
     const wanted = this.#wanted;
+    const width = wanted.length;
+    const slots = this.start.length;
     const starts = this.start;
     const ends = this.end;
-    starts.fill(-1);
-    this.escaped.fill(0);
+    const escaped = this.escaped;
+    const n = buf.length;
+    let lineStart = pos;
     let field = 0;
     let from = pos;
     let blank = true;
-    for (let i = pos; ; i++) {
-      if (i < nl && buf[i] !== COMMA) continue;
-      const want = field < wanted.length ? wanted[field]! : -1;
-      if (want >= 0) {
-        starts[want] = from;
-        ends[want] = i;
-      }
-      if (blank && !isBlankBytes(buf, from, i)) blank = false;
-      field++;
-      if (i === nl) break;
-      from = i + 1;
+    for (let s = 0; s < slots; s++) starts[s] = -1;
+    for (let i = pos; i < n; i++) {
+      const b = buf[i]!;
+      // Every byte above the comma is field content (quote 34, line break 10, comma 44).
+      if (b > COMMA) continue;
+      if (b === COMMA || b === LF) {
+        if (field < width) {
+          const want = wanted[field]!;
+          if (want >= 0) {
+            starts[want] = from;
+            ends[want] = i;
+          }
+        }
+        if (blank && !isBlankBytes(buf, from, i)) blank = false;
+        field++;
+        from = i + 1;
+        if (b === COMMA) continue;
+        this.#line++;
+        if (i > lineStart) {
+          for (let s = 0; s < slots; s++) escaped[s] = 0;
+          this.#onRecord(field, this.#line, blank);
+        }
+        lineStart = i + 1;
+        field = 0;
+        blank = true;
+        for (let s = 0; s < slots; s++) starts[s] = -1;
+      } else if (b === QUOTE) return lineStart;
     }
-    this.#onRecord(field, this.#line, blank);
+    return lineStart;
   }
 
   /** Parses one record at `pos`; returns the position after it, or -1 when it is incomplete (or the input ended). */
@@ -251,10 +259,17 @@ class RecordReader {
 /** What {@link scanCatalogFast} read: the report, and the file's first valid occurrence of each id, as tables. */
 export interface CatalogScan {
   readonly report: FileReport;
-  /** The songs of a songs file (in file order). */
+  /** The songs of a songs file (in id order). */
   readonly tracks?: TrackTable;
-  /** The user ids of a users file (in file order). */
+  /** The user ids of a users file (in id order). */
   readonly users?: UserTable;
+  /**
+   * The table as its part of a compiled catalog's body (see `encodeTrackSection`), when asked
+   * for: a catalog made of this one file of its kind is then compiled without encoding again.
+   */
+  readonly section?: Uint8Array | undefined;
+  /** The SHA-256 of {@link section}. */
+  readonly sectionDigest?: Uint8Array | undefined;
 }
 
 /** `duration_ms` of plain ASCII digits (an optional `+`, ASCII white space around): its value, or -1 for anything else. */
@@ -285,6 +300,8 @@ export async function scanCatalogFast(
   name: string,
   kind: "songs" | "users",
   options: ScanOptions = {},
+  /** Build the id lookup table now (a worker thread of a large job) instead of on demand. */
+  indexed = false,
 ): Promise<CatalogScan> {
   const maxShare = options.maxBadRowShare ?? DEFAULT_MAX_BAD_ROW_SHARE;
   const columns: readonly string[] = kind === "songs" ? SONG_COLUMNS : USER_COLUMNS;
@@ -390,7 +407,7 @@ export async function scanCatalogFast(
     throw err;
   }
   if (!reader.sawHeader || tally.rowsRead === 0) throw new FastPathUnsupported("no data rows");
-  const sealed = (tracks ?? users)!.seal();
+  const sealed = (tracks ?? users)!.seal(indexed);
   tally.rowsKept -= sealed.duplicates;
   tally.duplicateRows += sealed.duplicates;
   const report = tally.finish(maxShare);

@@ -1,3 +1,4 @@
+import { compareCodePoints } from "../kpi/order.js";
 import type { Track } from "../kpi/types.js";
 import { byteOrder, sortedByBytes } from "./byte-order.js";
 import { ByteInterner, type InternerTransfer, internerBuffers, viewOf } from "./interner.js";
@@ -270,6 +271,11 @@ export class TrackTable {
     this.#labelOf = undefined;
   }
 
+  /** Where track `p`'s label is in {@link labelAt} and {@link hasArtists} (for bulk reads). */
+  labelSlot(p: number): number {
+    return this.#labelOf === undefined ? p : this.#labelOf[p]!;
+  }
+
   /** Where track `p`'s label is. */
   #slot(p: number): number {
     return this.#labelOf === undefined ? p : this.#labelOf[p]!;
@@ -481,12 +487,15 @@ export class UserRows {
     this.#ids.append(bytes, start, end, quoted);
   }
 
-  /** The distinct ids as a table in byte order, and how many rows repeated an earlier id. */
-  seal(): { table: UserTable; duplicates: number } {
+  /**
+   * The distinct ids as a table in byte order, and how many rows repeated an earlier id. With
+   * `indexed`, the lookup table is built now; otherwise on demand (see `ByteInterner.fromDistinct`).
+   */
+  seal(indexed = false): { table: UserTable; duplicates: number } {
     const ids = this.#ids;
     const order = ids.distinctOrder();
     const table = new UserTable(0);
-    table.ids = ByteInterner.fromDistinct(ids.bytes, ids.starts, order);
+    table.ids = ByteInterner.fromDistinct(ids.bytes, ids.starts, order, { lazy: !indexed });
     return { table, duplicates: ids.count - order.length };
   }
 }
@@ -556,31 +565,37 @@ export class TrackRows {
     this.#hasArtists[i] = 1;
   }
 
-  /** The distinct songs as a table in id byte order, and how many rows repeated an earlier id. */
-  seal(): { table: TrackTable; duplicates: number } {
+  /** The distinct songs as a table in id byte order, and how many rows repeated an earlier id (see {@link UserRows.seal}). */
+  seal(indexed = false): { table: TrackTable; duplicates: number } {
     const ids = this.#ids;
     const order = ids.distinctOrder();
     const n = order.length;
     const table = new TrackTable(0);
-    for (const genre of this.genres) table.genreIndex(genre);
-    table.ids = ByteInterner.fromDistinct(ids.bytes, ids.starts, order);
+    // Genres in their canonical order: those the kept songs have, by name (code points).
+    const used = new Uint8Array(this.genres.length);
+    for (let r = 0; r < n; r++) used[this.#genre[order[r]!]!] = 1;
+    const names = this.genres.filter((_, g) => used[g] === 1).sort(compareCodePoints);
+    const renumber = new Int32Array(this.genres.length);
+    for (const name of names) renumber[this.genreIndex(name)] = table.genreIndex(name);
+    table.ids = ByteInterner.fromDistinct(ids.bytes, ids.starts, order, { lazy: !indexed });
     // Genres and durations in rank order (the scan reads them by track number); labels stay
     // in file order, found through `order` (read only for the few tracks shown).
     const genre = new Int32Array(n);
     const duration = new Float64Array(n);
     for (let r = 0; r < n; r++) {
-      genre[r] = this.#genre[order[r]!]!;
+      genre[r] = renumber[this.#genre[order[r]!]!]!;
       duration[r] = this.#duration[order[r]!]!;
     }
     const rows = ids.count;
-    const names = this.#names;
+    const nameList = this.#names;
     const artists = this.#artists;
-    const labels = new Uint8Array(Math.max(16, names.used + artists.used));
+    const labels = new Uint8Array(Math.max(16, nameList.used + artists.used));
     const labelAt = new Uint32Array(2 * rows + 1);
     let at = 0;
     for (let i = 0; i < rows; i++) {
       labelAt[2 * i] = at;
-      for (let k = names.starts[i]!, e = names.starts[i + 1]!; k < e; k++) labels[at++] = names.bytes[k]!;
+      for (let k = nameList.starts[i]!, e = nameList.starts[i + 1]!; k < e; k++)
+        labels[at++] = nameList.bytes[k]!;
       labelAt[2 * i + 1] = at;
       for (let k = artists.starts[i]!, e = artists.starts[i + 1]!; k < e; k++)
         labels[at++] = artists.bytes[k]!;

@@ -29,6 +29,8 @@ export function viewOf(bytes: Uint8Array): DataView {
 
 /** A {@link ByteInterner}'s whole state as plain arrays, to send to another thread (transfer, not copy). */
 export interface InternerTransfer {
+  /** Keys sorted and distinct, no table built yet. */
+  readonly lazy: boolean;
   readonly arena: Uint8Array;
   readonly starts: Int32Array;
   readonly hashes: Int32Array;
@@ -57,6 +59,8 @@ export interface SharedInterner {
 // last four bytes (overlapping the word before), and a key of fewer than four bytes is one
 // zero-padded word. So a lookup reads one slot and nothing else. A longer key is compared with
 // its bytes in the arena: k0 is its start there, k1 its length.
+/** Lookups a lazy interner answers by binary search before it builds its table. */
+const LAZY_LOOKUPS = 8192;
 const NARROW = { ints: 4, inline: 8 } as const;
 const WIDE = { ints: 8, inline: 24 } as const;
 
@@ -80,6 +84,13 @@ export class ByteInterner {
   /** Int32 per slot, and the longest key kept in a slot. */
   #slotInts: number = NARROW.ints;
   #inline: number = NARROW.inline;
+  /**
+   * Keys given sorted and distinct, table not built yet: lookups search the arena (binary
+   * search) until {@link LAZY_LOOKUPS} of them make building the table worth it. A catalog of
+   * millions of ids that only a small file is checked against never builds its tables.
+   */
+  #lazy = false;
+  #lazyLookups = 0;
 
   /** Sized for `expectedKeys` keys of `expectedBytes` bytes in all (both grow as needed). */
   constructor(expectedKeys = 1024, expectedBytes = 1 << 16) {
@@ -99,6 +110,7 @@ export class ByteInterner {
 
   /** The table and key bytes, copied into shared memory, for {@link ByteInterner.fromShared} in a worker thread. */
   toShared(): SharedInterner {
+    if (this.#lazy) this.#build();
     const share = <T extends Uint8Array | Int32Array>(a: T, length: number): T => {
       const view = new (a.constructor as new (b: SharedArrayBuffer) => T)(
         new SharedArrayBuffer(length * a.BYTES_PER_ELEMENT),
@@ -120,42 +132,92 @@ export class ByteInterner {
    * string `order[i]` of `bytes` (string `j` is `bytes[starts[j], starts[j + 1])`). Built
    * without lookups: the strings must be distinct.
    */
-  static fromDistinct(bytes: Uint8Array, starts: Int32Array, order: Int32Array): ByteInterner {
+  static fromDistinct(
+    bytes: Uint8Array,
+    starts: Int32Array,
+    order: Int32Array,
+    options: { readonly lazy?: boolean | undefined } = {},
+  ): ByteInterner {
     const n = order.length;
     let total = 0;
-    let longest = 0;
     for (let i = 0; i < n; i++) {
       const j = order[i]!;
-      const length = starts[j + 1]! - starts[j]!;
-      total += length;
-      if (length > longest) longest = length;
+      total += starts[j + 1]! - starts[j]!;
     }
-    const interner = new ByteInterner(n, total);
+    const interner = new ByteInterner(options.lazy === true ? 0 : n, total);
     const arena = interner.#arena;
-    const view = viewOf(bytes);
+    if (interner.#starts.length < n) interner.#starts = new Int32Array(n);
     let used = 0;
     for (let i = 0; i < n; i++) {
       const j = order[i]!;
-      const from = starts[j]!;
-      const end = starts[j + 1]!;
       interner.#starts[i] = used;
-      interner.#hashes[i] = hashBytes(view, from, end);
-      for (let k = from; k < end; k++) arena[used++] = bytes[k]!;
+      for (let k = starts[j]!, end = starts[j + 1]!; k < end; k++) arena[used++] = bytes[k]!;
     }
     interner.#used = used;
     interner.#size = n;
-    if (longest > NARROW.inline) {
-      interner.#slotInts = WIDE.ints;
-      interner.#inline = WIDE.inline;
-      interner.#table = new Int32Array((interner.#mask + 1) * WIDE.ints);
-    }
-    for (let i = 0; i < n; i++) interner.#place(i);
+    if (options.lazy === true) {
+      interner.#lazy = true;
+      interner.#table = new Int32Array(0);
+      interner.#hashes = new Int32Array(0);
+    } else interner.#build();
     return interner;
+  }
+
+  /** Whether the lookup table is built (see the lazy mode of {@link fromDistinct}). */
+  get indexed(): boolean {
+    return !this.#lazy;
+  }
+
+  /** Builds the lookup table of a lazy interner (hashes every key, places every id). */
+  #build(): void {
+    const n = this.#size;
+    let slots = 2048;
+    while (slots < n * 1.25) slots *= 2;
+    this.#mask = slots - 1;
+    this.#hashes = new Int32Array(Math.max(16, n));
+    const arena = this.#arenaView;
+    let longest = 0;
+    for (let i = 0; i < n; i++) {
+      const end = this.#endOf(i);
+      this.#hashes[i] = hashBytes(arena, this.#starts[i]!, end);
+      if (end - this.#starts[i]! > longest) longest = end - this.#starts[i]!;
+    }
+    const wide = longest > NARROW.inline;
+    this.#slotInts = wide ? WIDE.ints : NARROW.ints;
+    this.#inline = wide ? WIDE.inline : NARROW.inline;
+    this.#table = new Int32Array(slots * this.#slotInts);
+    this.#lazy = false;
+    for (let i = 0; i < n; i++) this.#place(i);
+  }
+
+  /** A lookup of a lazy interner: binary search of the sorted arena, or the table once built. */
+  #sortedFind(view: DataView, start: number, end: number): number {
+    if (++this.#lazyLookups > LAZY_LOOKUPS) {
+      this.#build();
+      return this.#lookup(view, start, end, hashBytes(view, start, end));
+    }
+    const arena = this.#arenaView;
+    let lo = 0;
+    let hi = this.#size - 1;
+    while (lo <= hi) {
+      const mid = (lo + hi) >>> 1;
+      const from = this.#starts[mid]!;
+      const to = this.#endOf(mid);
+      const n = Math.min(to - from, end - start);
+      let order = 0;
+      for (let i = 0; i < n && order === 0; i++) order = arena.getUint8(from + i) - view.getUint8(start + i);
+      if (order === 0) order = to - from - (end - start);
+      if (order === 0) return mid;
+      if (order < 0) lo = mid + 1;
+      else hi = mid - 1;
+    }
+    return -1;
   }
 
   /** The whole state, for `postMessage` (list {@link transferBuffers} as the transfer list; this interner is unusable after). */
   toTransfer(): InternerTransfer {
     return {
+      lazy: this.#lazy,
       arena: this.#arena,
       starts: this.#starts,
       hashes: this.#hashes,
@@ -180,6 +242,7 @@ export class ByteInterner {
     interner.#used = t.used;
     interner.#slotInts = t.slotInts;
     interner.#inline = t.slotInts === WIDE.ints ? WIDE.inline : NARROW.inline;
+    interner.#lazy = t.lazy;
     return interner;
   }
 
@@ -216,6 +279,7 @@ export class ByteInterner {
    * slots in cache. Returns a value derived from what was read (so the reads are not dropped).
    */
   touch(hashes: Int32Array, count: number): number {
+    if (this.#lazy) return 0;
     const table = this.#table;
     const mask = this.#mask;
     const ints = this.#slotInts;
@@ -230,6 +294,7 @@ export class ByteInterner {
   }
 
   #lookup(view: DataView, start: number, end: number, hash: number): number {
+    if (this.#lazy) return this.#sortedFind(view, start, end);
     const length = end - start;
     const tag = tagOf(hash, length);
     const table = this.#table;
@@ -282,6 +347,7 @@ export class ByteInterner {
 
   /** {@link intern} with a `DataView` of `bytes` the caller keeps (one per buffer, not per key). */
   internIn(view: DataView, bytes: Uint8Array, start: number, end: number): number {
+    if (this.#lazy) this.#build();
     const hash = hashBytes(view, start, end);
     const found = this.#lookup(view, start, end, hash);
     if (found !== -1) return found;
@@ -334,6 +400,7 @@ export class ByteInterner {
    */
   renumber(order: Int32Array): void {
     if (order.length !== this.#size) throw new Error("ByteInterner.renumber: not a permutation of the ids");
+    if (this.#lazy) this.#build();
     const arena = new Uint8Array(Math.max(16, this.#used));
     const starts = new Int32Array(Math.max(16, this.#size));
     const hashes = new Int32Array(starts.length);

@@ -107,7 +107,7 @@ export async function computeKpisParallel(
 
     const catalogLoading = (async () => {
       const loaded = await loadCatalogWith(input, options, (file, kind) =>
-        pool.catalogFile(file.name, kind, () => file.open()),
+        pool.catalogFile(file.name, kind, () => file.open(), { indexed: true }),
       );
       for (const report of loaded.reports) options.onFile?.(report);
       const index = indexOf(loaded.catalog);

@@ -5,4 +5,4 @@
  * @packageDocumentation
  */
 export { computeKpisParallel, type ParallelKpiOptions } from "./compute.js";
-export { KpiWorkerPool, type StreamsScanned } from "./pool.js";
+export { KpiWorkerPool, LazyWorkerPool, type StreamsScanned } from "./pool.js";

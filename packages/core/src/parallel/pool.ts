@@ -2,10 +2,11 @@ import { availableParallelism } from "node:os";
 import { Worker } from "node:worker_threads";
 import type { ByteSource } from "../csv/index.js";
 import type { CatalogIndex } from "../fast/catalog-index.js";
-import type { CatalogScan } from "../fast/catalog-scan.js";
+import { type CatalogScan, scanCatalogFast } from "../fast/catalog-scan.js";
 import { TrackTable, UserTable } from "../fast/catalog-tables.js";
 import type { ByteSpan } from "../fast/ranges.js";
-import type { StreamsHeader } from "../fast/scan.js";
+import { FastPathUnsupported, type StreamsHeader } from "../fast/scan.js";
+import { encodeTrackSection, encodeUserSection } from "../state/catalog-blob.js";
 import type { ScanOptions } from "../validate/index.js";
 import type { FromWorker, StreamsScanned, ToWorker } from "./protocol.js";
 
@@ -102,6 +103,15 @@ export class KpiWorkerPool {
     return availableParallelism();
   }
 
+  /**
+   * Threads for the pipeline stages (`PipelineConfig.threads`) that start on the first task
+   * given to them, so a run that gives none (small files only) starts none; where workers
+   * cannot start, tasks run in the calling thread. `close()` stops them.
+   */
+  static lazy(threads: number, options: ScanOptions = {}): LazyWorkerPool {
+    return new LazyWorkerPool(threads, options);
+  }
+
   get threads(): number {
     return this.#slots.length;
   }
@@ -113,14 +123,20 @@ export class KpiWorkerPool {
       slot.worker.postMessage({ type: "index", index: shared } satisfies ToWorker);
   }
 
-  /** Reads a songs or users file in a worker; `undefined` when the general reader must. */
+  /**
+   * Reads a songs or users file in a worker; `undefined` when the general reader must. With
+   * `indexed`, the worker also builds the ids' lookup table (else it is built where first used);
+   * with `encode`, it also encodes the table as its part of a compiled catalog.
+   */
   catalogFile(
     name: string,
     kind: "songs" | "users",
     open: () => ByteSource | Promise<ByteSource>,
+    options: { readonly indexed?: boolean | undefined; readonly encode?: boolean | undefined } = {},
   ): Promise<CatalogScan | undefined> {
+    const { indexed = false, encode = false } = options;
     return new Promise((resolve, reject) => {
-      this.#submit({ type: "catalog", id: this.#next++, kind, name }, open, (reply) => {
+      this.#submit({ type: "catalog", id: this.#next++, kind, name, indexed, encode }, open, (reply) => {
         if (reply instanceof Error) return reject(reply);
         if (reply.type === "unsupported") return resolve(undefined);
         if (reply.type !== "catalog") return reject(new Error(`${name}: unexpected reply '${reply.type}'`));
@@ -128,6 +144,8 @@ export class KpiWorkerPool {
           report: reply.report,
           ...(reply.tracks === undefined ? {} : { tracks: TrackTable.fromTransfer(reply.tracks) }),
           ...(reply.users === undefined ? {} : { users: UserTable.fromTransfer(reply.users) }),
+          section: reply.section,
+          sectionDigest: reply.sectionDigest,
         });
       });
     });
@@ -263,5 +281,68 @@ export class KpiWorkerPool {
     slot.done = true;
     slot.wake?.();
     task?.settle(err);
+  }
+}
+
+/** {@link KpiWorkerPool.lazy}: a pool started on its first task. */
+export class LazyWorkerPool {
+  readonly threads: number;
+  readonly #options: ScanOptions;
+  #pool: Promise<KpiWorkerPool | undefined> | undefined;
+  #index: CatalogIndex | undefined;
+
+  constructor(threads: number, options: ScanOptions) {
+    this.threads = threads;
+    this.#options = options;
+  }
+
+  #started(): Promise<KpiWorkerPool | undefined> {
+    this.#pool ??= KpiWorkerPool.start(this.threads, this.#options).then((pool) => {
+      if (pool !== undefined && this.#index !== undefined) pool.shareIndex(this.#index);
+      return pool;
+    });
+    return this.#pool;
+  }
+
+  async catalogFile(
+    name: string,
+    kind: "songs" | "users",
+    open: () => ByteSource | Promise<ByteSource>,
+    options: { readonly indexed?: boolean | undefined; readonly encode?: boolean | undefined } = {},
+  ): Promise<CatalogScan | undefined> {
+    const pool = await this.#started();
+    if (pool !== undefined) return pool.catalogFile(name, kind, open, options);
+    try {
+      const scan = await scanCatalogFast(await open(), name, kind, this.#options, options.indexed);
+      if (options.encode !== true || !scan.report.accepted) return scan;
+      const section =
+        scan.tracks !== undefined
+          ? encodeTrackSection(scan.tracks.genres, scan.tracks.genre, scan.tracks)
+          : encodeUserSection(scan.users!);
+      return { ...scan, section };
+    } catch (err) {
+      if (err instanceof FastPathUnsupported) return undefined;
+      throw err;
+    }
+  }
+
+  async streamsFile(
+    name: string,
+    open: () => ByteSource | Promise<ByteSource>,
+    options: { readonly hash?: boolean | undefined } = {},
+  ): Promise<StreamsScanned | undefined> {
+    const pool = await this.#started();
+    // Without workers the caller reads the file itself (undefined: not done here).
+    return pool?.streamsFile(name, open, options);
+  }
+
+  shareIndex(index: CatalogIndex): void {
+    this.#index = index;
+    void this.#pool?.then((pool) => pool?.shareIndex(index));
+  }
+
+  async close(): Promise<void> {
+    const pool = await this.#pool;
+    await pool?.close();
   }
 }

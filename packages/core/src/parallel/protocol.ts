@@ -12,7 +12,16 @@ export type ToWorker =
   /** The catalog index, once the catalog is read: streams tasks given before it read ahead. */
   | { readonly type: "index"; readonly index: SharedCatalogIndex }
   /** Read a songs or users file (its bytes follow as chunks). */
-  | { readonly type: "catalog"; readonly id: number; readonly kind: "songs" | "users"; readonly name: string }
+  | {
+      readonly type: "catalog";
+      readonly id: number;
+      readonly kind: "songs" | "users";
+      readonly name: string;
+      /** Build the id lookup table in the worker (else on demand, where it is used). */
+      readonly indexed: boolean;
+      /** Also encode the table as its part of a compiled catalog. */
+      readonly encode: boolean;
+    }
   /** Scan a streams file, or a byte range of one (its bytes follow as chunks). */
   | {
       readonly type: "streams";
@@ -39,6 +48,8 @@ export type FromWorker =
       readonly report: FileReport;
       readonly tracks?: TrackTableTransfer | undefined;
       readonly users?: UserTableTransfer | undefined;
+      readonly section?: Uint8Array | undefined;
+      readonly sectionDigest?: Uint8Array | undefined;
     }
   | {
       readonly type: "streams";

@@ -9,6 +9,7 @@ import { scanCatalogFast } from "../fast/catalog-scan.js";
 import { transferList } from "../fast/compact.js";
 import { scanStreamsRange } from "../fast/ranges.js";
 import { FastPathUnsupported, scanStreamsFast } from "../fast/scan.js";
+import { encodeTrackSection, encodeUserSection, sectionDigest } from "../state/catalog-blob.js";
 import type { ScanOptions } from "../validate/index.js";
 import type { FromWorker, ToWorker } from "./protocol.js";
 
@@ -86,7 +87,13 @@ function hashing(source: AsyncIterable<Uint8Array>, hash: boolean) {
 
 async function run(task: Extract<ToWorker, { type: "catalog" | "streams" }>, inbox: Inbox) {
   if (task.type === "catalog") {
-    const scan = await scanCatalogFast(inbox, task.name, task.kind, options);
+    const scan = await scanCatalogFast(inbox, task.name, task.kind, options, task.indexed);
+    const section =
+      !task.encode || !scan.report.accepted
+        ? undefined
+        : scan.tracks !== undefined
+          ? encodeTrackSection(scan.tracks.genres, scan.tracks.genre, scan.tracks)
+          : encodeUserSection(scan.users!);
     const tracks = scan.tracks?.toTransfer();
     const users = scan.users?.toTransfer();
     const reply: FromWorker = {
@@ -95,8 +102,12 @@ async function run(task: Extract<ToWorker, { type: "catalog" | "streams" }>, inb
       report: scan.report,
       tracks: tracks?.transfer,
       users: users?.transfer,
+      section,
+      sectionDigest: section === undefined ? undefined : sectionDigest(section),
     };
-    return { reply, transfer: [...(tracks?.buffers ?? []), ...(users?.buffers ?? [])] };
+    const buffers = [...(tracks?.buffers ?? []), ...(users?.buffers ?? [])];
+    if (section !== undefined) buffers.push(section.buffer as ArrayBuffer);
+    return { reply, transfer: buffers };
   }
   const { bytes, digest } = hashing(inbox, task.hash);
   if (task.range === undefined) {

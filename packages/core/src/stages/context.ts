@@ -4,7 +4,7 @@ import { BlobFormatError, ConfigurationError, ObjectNotFoundError } from "../err
 import type { CatalogIndex } from "../fast/catalog-index.js";
 import type { CatalogScan } from "../fast/catalog-scan.js";
 import type { CompactKpis } from "../fast/compact.js";
-import { type Catalog, type InputFile, loadCatalog, loadCatalogWith } from "../kpi/catalog.js";
+import { type Catalog, catalogTables, type InputFile, loadCatalog, loadCatalogWith } from "../kpi/catalog.js";
 import { indexOf, type KpiOptions } from "../kpi/compute.js";
 import { DEFAULT_LAYOUT, isInputKey, type KeyLayout } from "../layout/index.js";
 import type { StreamsScanned } from "../parallel/protocol.js";
@@ -19,7 +19,12 @@ import {
   systemClock,
 } from "../ports/observability.js";
 import type { DayStateStore, FileStatusStore, KpiStore, PartialStore } from "../ports/tables.js";
-import { type CompiledCatalog, decodeCatalog, encodeCatalog } from "../state/catalog-blob.js";
+import {
+  assembleCatalog,
+  type CompiledCatalog,
+  decodeCatalog,
+  encodeCatalog,
+} from "../state/catalog-blob.js";
 import { MAX_SHARDS } from "../state/shards.js";
 import type { FileReport } from "../validate/index.js";
 
@@ -33,6 +38,7 @@ export interface ScanThreads {
     name: string,
     kind: "songs" | "users",
     open: () => ByteSource | Promise<ByteSource>,
+    options?: { readonly indexed?: boolean | undefined; readonly encode?: boolean | undefined },
   ): Promise<CatalogScan | undefined>;
   streamsFile(
     name: string,
@@ -84,6 +90,11 @@ export interface LoadedCatalog {
   readonly reports: readonly FileReport[];
   /** The compiled form: partials refer to its track and user numbers by its digest. */
   readonly compiled: CompiledCatalog;
+  /**
+   * Settles once the compiled form is stored (just compiled, it is written while the stages go
+   * on): await it before storing anything that refers to the digest.
+   */
+  readonly stored: Promise<void>;
 }
 
 /**
@@ -241,12 +252,16 @@ async function catalogInputs(ctx: PipelineContext) {
           }),
         )
         .digest("hex");
-  return { songs: songs.map((f) => f.file), users: users.map((f) => f.file), inputs };
+  const bytes = [...songs, ...users].reduce((sum, f) => sum + f.size, 0);
+  return { songs: songs.map((f) => f.file), users: users.map((f) => f.file), inputs, bytes };
 }
+
+/** Catalogs smaller than this are read in the calling thread: starting threads would cost more. */
+const THREAD_CATALOG_BYTES = 32 * 1024 * 1024;
 
 /** The stored compiled catalog of the current catalog files, or compiles (and stores) it. */
 async function loadCompiled(ctx: PipelineContext): Promise<LoadedCatalog> {
-  const { songs, users, inputs } = await catalogInputs(ctx);
+  const { songs, users, inputs, bytes: catalogBytes } = await catalogInputs(ctx);
   const state = ctx.stateObjects;
   let compiled: CompiledCatalog | undefined;
   if (inputs !== undefined) {
@@ -263,26 +278,48 @@ async function loadCompiled(ctx: PipelineContext): Promise<LoadedCatalog> {
     }
   }
   if (compiled === undefined) {
-    const threads = ctx.threads;
+    const threads = catalogBytes >= THREAD_CATALOG_BYTES ? ctx.threads : undefined;
+    // Threads also encode their table as its part of the compiled catalog, used when that
+    // table alone makes the catalog's tracks (or users).
+    const scans: CatalogScan[] = [];
     const { catalog, reports } =
       threads === undefined
         ? await loadCatalog({ songs, users }, ctx.validation)
-        : await loadCatalogWith({ songs, users }, ctx.validation, (file, kind) =>
-            threads.catalogFile(file.name, kind, () => file.open()),
-          );
+        : await loadCatalogWith({ songs, users }, ctx.validation, async (file, kind) => {
+            const scan = await threads.catalogFile(file.name, kind, () => file.open(), { encode: true });
+            if (scan !== undefined) scans.push(scan);
+            return scan;
+          });
     const index = indexOf(catalog);
-    const { bytes, digest } = encodeCatalog(index, reports);
+    const tables = catalogTables.get(catalog)!;
+    const trackScan = scans.find((s) => s.tracks !== undefined && s.tracks === tables.tracks);
+    const userScan = scans.find((s) => s.users !== undefined && s.users === tables.users);
+    const { bytes, digest } =
+      trackScan?.section !== undefined && userScan?.section !== undefined
+        ? assembleCatalog(
+            trackScan.section,
+            userScan.section,
+            { tracks: index.trackCount, users: index.userCount, genres: index.genres.length },
+            reports,
+            trackScan.sectionDigest !== undefined && userScan.sectionDigest !== undefined
+              ? { tracks: trackScan.sectionDigest, users: userScan.sectionDigest }
+              : undefined,
+          )
+        : encodeCatalog(index, reports);
     const key = catalogKey(ctx.layout, digest);
-    // Content-addressed: an existing blob of this digest holds these bytes already.
-    if ((await state.head(key)) === undefined)
-      await state.put(key, bytes, { contentType: "application/octet-stream" });
-    if (inputs !== undefined)
-      await state.put(catalogInputsKey(ctx.layout, inputs), digest, { contentType: "text/plain" });
-    compiled = { digest, catalog, index, reports };
+    const stored = (async () => {
+      // Content-addressed: an existing blob of this digest holds these bytes already.
+      if ((await state.head(key)) === undefined)
+        await state.put(key, bytes, { contentType: "application/octet-stream" });
+      if (inputs !== undefined)
+        await state.put(catalogInputsKey(ctx.layout, inputs), digest, { contentType: "text/plain" });
+    })();
+    // Awaited by whatever refers to the digest; marked handled so a failure is not unobserved first.
+    stored.catch(() => {});
     ctx.logger.info("catalog compiled", { runId: ctx.runId, digest, bytes: bytes.length });
+    return { catalog, reports, compiled: { digest, catalog, index, reports }, stored };
   }
-  ctx.threads?.shareIndex(compiled.index);
-  return { catalog: compiled.catalog, reports: compiled.reports, compiled };
+  return { catalog: compiled.catalog, reports: compiled.reports, compiled, stored: Promise.resolve() };
 }
 
 /** Every `.csv` / `.csv.gz` object under a prefix, as input files read from the store. */

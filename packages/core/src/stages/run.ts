@@ -11,6 +11,9 @@ import type { StageName, StageResult } from "./result.js";
 import { transformStage } from "./transform.js";
 import { validateStage } from "./validate.js";
 
+/** Listen dates {@link runPending} loads at once. */
+const DATE_LOADS = 4;
+
 /** How one file fared in a run. */
 export interface FileOutcome {
   readonly fileKey: string;
@@ -119,13 +122,20 @@ export async function runPending(
   }
   const dates: DateLoad[] = [];
   const failedDates = new Map<string, unknown>();
-  for (const listenDate of [...pendingDates].sort()) {
-    try {
-      dates.push(await loadListenDate(ctx, listenDate));
-    } catch (err) {
-      failedDates.set(listenDate, err);
-    }
-  }
+  // Dates are independent: several load at once (their reads and writes overlap).
+  const loading = pLimit(DATE_LOADS);
+  await Promise.all(
+    [...pendingDates].sort().map((listenDate) =>
+      loading(async () => {
+        try {
+          dates.push(await loadListenDate(ctx, listenDate));
+        } catch (err) {
+          failedDates.set(listenDate, err);
+        }
+      }),
+    ),
+  );
+  dates.sort((a, b) => (a.listenDate < b.listenDate ? -1 : a.listenDate > b.listenDate ? 1 : 0));
 
   // 4: archive.
   for (const [key, record] of records) {

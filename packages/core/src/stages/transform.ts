@@ -30,7 +30,7 @@ export async function transformStage(ctx: PipelineContext, key: string): Promise
     if (found.validationStatus === "FAILED") return stageResult("transform", found, "SKIPPED");
     if (found.kpiIngestionStatus !== "PENDING") return stageResult("transform", found, "SUCCESS");
     const compact = await partialOf(ctx, found);
-    const { compiled } = await ctx.catalog();
+    const { compiled, stored: catalogStored } = await ctx.catalog();
     const blobs = encodePartials(compact, compiled, ctx.listenerShards);
     // The dates of the partials (normally those found at validation; a catalog changed since
     // can drop some).
@@ -41,6 +41,8 @@ export async function transformStage(ctx: PipelineContext, key: string): Promise
       fileKey: key,
       blob: blobs.get(listenDate)!,
     }));
+    // The partials refer to the compiled catalog: it must be stored first.
+    await catalogStored;
     if (ctx.partials.putMany !== undefined) await ctx.partials.putMany(stored);
     else for (const one of stored) await ctx.partials.put(one);
     ctx.computed.delete(`${key}@${found.etag}`);
@@ -60,7 +62,7 @@ async function partialOf(ctx: PipelineContext, record: FileRecord): Promise<Comp
   const cached = ctx.computed.get(`${record.fileKey}@${record.etag}`);
   const { compiled } = await ctx.catalog();
   if (cached !== undefined && cached.index === compiled.index) return cached;
-  const { report, compact, sha256 } = await scanObject(ctx, record.fileKey);
+  const { report, compact, sha256 } = await scanObject(ctx, record.fileKey, record.size);
   if (!report.accepted || sha256 !== record.contentSha256) {
     throw new MusicpipeError(
       "content_changed",

@@ -38,7 +38,7 @@ export async function validateStage(ctx: PipelineContext, key: string): Promise<
 async function validateDelivery(ctx: PipelineContext, record: FileRecord): Promise<FileRecord> {
   const key = record.fileKey;
   const attempt = await updateRecord(ctx, record, { attempts: record.attempts + 1 });
-  const { report, compact, sha256 } = await scanObject(ctx, key);
+  const { report, compact, sha256 } = await scanObject(ctx, key, record.size);
   const now = ctx.clock.now().toISOString();
   const rowCounts = {
     read: report.rowsRead,

@@ -3,7 +3,7 @@ import { BlobFormatError } from "../errors/index.js";
 import type { CatalogIndex } from "../fast/catalog-index.js";
 import { TrackTable, UserTable } from "../fast/catalog-tables.js";
 import { ByteInterner } from "../fast/interner.js";
-import { Catalog } from "../kpi/catalog.js";
+import { Catalog, catalogTables } from "../kpi/catalog.js";
 import { indexOf } from "../kpi/compute.js";
 import type { FileReport } from "../validate/index.js";
 import { ByteReader, ByteWriter, readBlob, writeBlob } from "./codec.js";
@@ -14,8 +14,8 @@ export const CATALOG_BLOB_VERSION = 1;
 /**
  * A song and user catalog compiled once: every track and user numbered in byte order of its id
  * (the numbers KPI partials and day states refer to), with genres, durations, names and
- * artists. Its `digest` (the SHA-256 of the blob's body) names it: the same catalog content
- * always compiles to the same bytes and digest.
+ * artists. Its `digest` names it: the SHA-256 of the SHA-256s of the body's two parts (tracks,
+ * then users), so the same catalog content always compiles to the same bytes and digest.
  */
 export interface CompiledCatalog {
   readonly digest: string;
@@ -25,25 +25,49 @@ export interface CompiledCatalog {
   readonly reports: readonly FileReport[];
 }
 
-function sharedPrefix(a: Uint8Array, b: Uint8Array): number {
-  const n = Math.min(a.length, b.length);
-  let i = 0;
-  while (i < n && a[i] === b[i]) i++;
-  return i;
+/** Writes `value` (0 to 2^53 - 1) as a LEB128 varint at `at`; returns the position after it. */
+function putVarint(out: Uint8Array, at: number, value: number): number {
+  let v = value;
+  while (v >= 0x80) {
+    out[at++] = (v % 0x80) | 0x80;
+    v = Math.floor(v / 0x80);
+  }
+  out[at++] = v;
+  return at;
 }
 
-/** Ids in order, each as (bytes shared with the one before, the rest). */
-function writeIds(out: ByteWriter, count: number, bytesOf: (i: number) => Uint8Array): void {
-  out.varint(count);
-  let previous: Uint8Array = new Uint8Array(0);
+/**
+ * Ids in order, each as (bytes shared with the one before, the rest), into `out` from `at`
+ * (sized by the caller: at most 10 bytes a key besides its bytes). `arena[starts[i],
+ * starts[i + 1])` is id `i`, the last ending at `used`.
+ */
+function putIds(
+  out: Uint8Array,
+  at: number,
+  arena: Uint8Array,
+  starts: Int32Array,
+  count: number,
+  used: number,
+): number {
+  at = putVarint(out, at, count);
+  let prevStart = 0;
+  let prevLength = 0;
   for (let i = 0; i < count; i++) {
-    const id = bytesOf(i);
-    const shared = sharedPrefix(previous, id);
-    out.varint(shared);
-    out.varint(id.length - shared);
-    out.bytes(id.subarray(shared));
-    previous = id;
+    const start = starts[i]!;
+    const length = (i + 1 < count ? starts[i + 1]! : used) - start;
+    const n = Math.min(length, prevLength);
+    let shared = 0;
+    while (shared < n && arena[start + shared] === arena[prevStart + shared]) shared++;
+    if (shared < 0x80) out[at++] = shared;
+    else at = putVarint(out, at, shared);
+    const rest = length - shared;
+    if (rest < 0x80) out[at++] = rest;
+    else at = putVarint(out, at, rest);
+    for (let k = start + shared, end = start + length; k < end; k++) out[at++] = arena[k]!;
+    prevStart = start;
+    prevLength = length;
   }
+  return at;
 }
 
 function readIds(input: ByteReader): { arena: Uint8Array; starts: Int32Array; count: number } {
@@ -93,37 +117,87 @@ function identity(n: number): Int32Array {
   return order;
 }
 
+/**
+ * The tracks part of a compiled catalog's body: the genre names (canonical order), the track
+ * ids (in byte order), then each track's genre, duration, name and artists. `genres` and
+ * `trackGenre` number the genres canonically (by name, those the tracks have).
+ */
+export function encodeTrackSection(
+  genres: readonly string[],
+  trackGenre: Int32Array,
+  tracks: TrackTable,
+): Uint8Array {
+  const head = new ByteWriter();
+  head.varint(genres.length);
+  for (const genre of genres) head.string(genre);
+  const n = tracks.size;
+  const { bytes, starts, used } = tracks.ids.arena;
+  // At most: the genres, 10 bytes a track's id besides its bytes, 9 for its duration, 5 for its
+  // genre and 10 for its two label lengths, besides their bytes.
+  const out = new Uint8Array(head.length + 10 + n * 34 + used + tracks.labels.length);
+  out.set(head.view(), 0);
+  let at = putIds(out, head.length, bytes, starts, n, used);
+  const { labels, labelAt, hasArtists, duration } = tracks;
+  for (let t = 0; t < n; t++) {
+    const g = trackGenre[t]!;
+    if (g < 0x80) out[at++] = g;
+    else at = putVarint(out, at, g);
+    at = putVarint(out, at, duration[t]!);
+    const l = tracks.labelSlot(t);
+    const nameFrom = labelAt[2 * l]!;
+    const nameTo = labelAt[2 * l + 1]!;
+    at = putVarint(out, at, nameTo - nameFrom);
+    for (let k = nameFrom; k < nameTo; k++) out[at++] = labels[k]!;
+    if (hasArtists[l] === 0) out[at++] = 0;
+    else {
+      const artistsTo = labelAt[2 * l + 2]!;
+      at = putVarint(out, at, artistsTo - nameTo + 1);
+      for (let k = nameTo; k < artistsTo; k++) out[at++] = labels[k]!;
+    }
+  }
+  return out.slice(0, at);
+}
+
+/** The users part of a compiled catalog's body: the user ids, in byte order. */
+export function encodeUserSection(users: UserTable): Uint8Array {
+  const { bytes, starts, used } = users.ids.arena;
+  const out = new Uint8Array(10 + users.size * 10 + used);
+  return out.slice(0, putIds(out, 0, bytes, starts, users.size, used));
+}
+
+/** The SHA-256 of a compiled catalog body's part (threads compute it beside the part). */
+export function sectionDigest(section: Uint8Array): Uint8Array {
+  return new Uint8Array(createHash("sha256").update(section).digest());
+}
+
+/** A compiled catalog blob from its two parts; its digest names it (see {@link CompiledCatalog}). */
+export function assembleCatalog(
+  trackSection: Uint8Array,
+  userSection: Uint8Array,
+  counts: { readonly tracks: number; readonly users: number; readonly genres: number },
+  reports: readonly FileReport[],
+  digests?: { readonly tracks: Uint8Array; readonly users: Uint8Array },
+): { bytes: Uint8Array; digest: string } {
+  const digest = createHash("sha256")
+    .update(digests?.tracks ?? sectionDigest(trackSection))
+    .update(digests?.users ?? sectionDigest(userSection))
+    .digest("hex");
+  const head = { digest, ...counts, reports };
+  return { bytes: writeBlob("catalog", CATALOG_BLOB_VERSION, head, [trackSection, userSection]), digest };
+}
+
 /** Compiles a catalog index (and the reports of its files) into a blob; its digest names it. */
 export function encodeCatalog(
   index: CatalogIndex,
   reports: readonly FileReport[],
 ): { bytes: Uint8Array; digest: string } {
-  const out = new ByteWriter();
-  out.varint(index.genres.length);
-  for (const genre of index.genres) out.string(genre);
-  const tracks = index.trackTable;
-  writeIds(out, index.trackCount, (t) => index.tracks.bytesOf(t));
-  for (let t = 0; t < index.trackCount; t++) {
-    out.varint(index.trackGenre[t]!);
-    out.varint(index.trackDuration[t]!);
-    const name = tracks.nameBytes(t);
-    out.varint(name.length);
-    out.bytes(name);
-    const artists = tracks.artistsBytes(t);
-    out.varint(artists === undefined ? 0 : artists.length + 1);
-    if (artists !== undefined) out.bytes(artists);
-  }
-  writeIds(out, index.userCount, (u) => index.users.bytesOf(u));
-  const body = out.view().slice();
-  const digest = createHash("sha256").update(body).digest("hex");
-  const head = {
-    digest,
-    tracks: index.trackCount,
-    users: index.userCount,
-    genres: index.genres.length,
+  const users = catalogTables.get(index.catalog)!.users;
+  return assembleCatalog(
+    encodeTrackSection(index.genres, index.trackGenre, index.trackTable),
+    encodeUserSection(users),
+    { tracks: index.trackCount, users: index.userCount, genres: index.genres.length },
     reports,
-  };
-  return { bytes: writeBlob("catalog", CATALOG_BLOB_VERSION, head, body), digest };
+  );
 }
 
 /**
@@ -177,10 +251,12 @@ export function decodeCatalog(bytes: Uint8Array, what = "compiled catalog"): Com
   if (!input.done) input.fail("has bytes after its last user");
   const tracks = new TrackTable(0);
   for (const name of genres) tracks.genreIndex(name);
-  tracks.ids = ByteInterner.fromDistinct(ids.arena, ids.starts, identity(n));
+  tracks.ids = ByteInterner.fromDistinct(ids.arena, ids.starts, identity(n), { lazy: true });
   tracks.adopt(genre, duration, hasArtists, labels, labelAt, used);
   const users = new UserTable(0);
-  users.ids = ByteInterner.fromDistinct(userIds.arena, userIds.starts, identity(userIds.count));
+  users.ids = ByteInterner.fromDistinct(userIds.arena, userIds.starts, identity(userIds.count), {
+    lazy: true,
+  });
   const catalog = new Catalog();
   catalog.absorb({ tracks, users });
   const index = indexOf(catalog);

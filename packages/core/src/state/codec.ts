@@ -170,20 +170,33 @@ export class ByteReader {
   }
 }
 
-/** Assembles a blob: header, head (JSON, or nothing) and body. */
-export function writeBlob(kind: BlobKind, version: number, head: unknown, body: Uint8Array): Uint8Array {
+/** Assembles a blob: header, head (JSON, or nothing) and body (given whole or in parts). */
+export function writeBlob(
+  kind: BlobKind,
+  version: number,
+  head: unknown,
+  body: Uint8Array | readonly Uint8Array[],
+): Uint8Array {
+  const parts = body instanceof Uint8Array ? [body] : body;
   const headBytes = head === undefined ? new Uint8Array(0) : encoder.encode(JSON.stringify(head));
-  const out = new Uint8Array(BLOB_HEADER_BYTES + headBytes.length + body.length);
+  const bodyLength = parts.reduce((sum, p) => sum + p.length, 0);
+  const out = new Uint8Array(BLOB_HEADER_BYTES + headBytes.length + bodyLength);
   out.set(MAGIC, 0);
   out[3] = KIND_LETTER[kind];
   out[4] = version;
   const view = new DataView(out.buffer);
   view.setUint32(8, headBytes.length, true);
-  view.setUint32(12, body.length, true);
+  view.setUint32(12, bodyLength, true);
   view.setUint32(16, crc32(headBytes), true);
-  view.setUint32(20, crc32(body), true);
+  let crc = 0;
+  let at = BLOB_HEADER_BYTES + headBytes.length;
+  for (const part of parts) {
+    crc = crc32(part, crc);
+    out.set(part, at);
+    at += part.length;
+  }
+  view.setUint32(20, crc, true);
   out.set(headBytes, BLOB_HEADER_BYTES);
-  out.set(body, BLOB_HEADER_BYTES + headBytes.length);
   return out;
 }
 
