@@ -29,12 +29,12 @@ afterAll(async () => {
 runObjectStoreConformance({
   name: "memory",
   create: () => createMemoryObjectStore(),
-  capabilities: { contentEtag: true, rejectsUnsafeKeys: true },
+  capabilities: { contentEtag: true, rejectsUnsafeKeys: true, move: true },
 });
 runObjectStoreConformance({
   name: "local",
   create: async () => createLocalObjectStore({ root: await tempFolder() }),
-  capabilities: { rejectsUnsafeKeys: true },
+  capabilities: { rejectsUnsafeKeys: true, move: true },
 });
 
 runKpiStoreConformance({ name: "memory", create: () => createMemoryTables().kpis });

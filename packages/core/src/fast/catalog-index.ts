@@ -8,7 +8,8 @@ export interface SharedCatalogIndex {
   readonly tracks: SharedInterner;
   readonly users: SharedInterner;
   readonly trackGenre: Int32Array;
-  readonly genreCount: number;
+  readonly trackDuration: Float64Array;
+  readonly genres: readonly string[];
 }
 
 const decoder = new TextDecoder();
@@ -67,16 +68,19 @@ export class CatalogIndex {
   toShared(): SharedCatalogIndex {
     const trackGenre = new Int32Array(new SharedArrayBuffer(this.trackGenre.byteLength));
     trackGenre.set(this.trackGenre);
+    const trackDuration = new Float64Array(new SharedArrayBuffer(this.trackDuration.byteLength));
+    trackDuration.set(this.trackDuration);
     return {
       tracks: this.tracks.toShared(),
       users: this.users.toShared(),
       trackGenre,
-      genreCount: this.genres.length,
+      trackDuration,
+      genres: this.genres,
     };
   }
 
   /**
-   * A scanning-only index in a worker thread: lookups and genres work; names and durations are
+   * A scanning index in a worker thread: lookups, genres and durations work; ids and names are
    * not there, so its partials are finalised where the full index is.
    */
   static fromShared(shared: SharedCatalogIndex): CatalogIndex {
@@ -87,8 +91,8 @@ export class CatalogIndex {
       tracks: ByteInterner.fromShared(shared.tracks),
       users: ByteInterner.fromShared(shared.users),
       trackGenre: shared.trackGenre,
-      trackDuration: new Float64Array(0),
-      genres: new Array(shared.genreCount),
+      trackDuration: shared.trackDuration,
+      genres: shared.genres,
     });
     return index as CatalogIndex;
   }

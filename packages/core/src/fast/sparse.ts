@@ -333,6 +333,18 @@ export class IntCounter {
 
   /** Keys with a non-zero count and their counts, by ascending key. */
   entries(): { keys: Int32Array; counts: Int32Array } {
+    const dense = this.#dense;
+    if (dense !== undefined) {
+      const keys = new Int32Array(this.#size);
+      const counts = new Int32Array(this.#size);
+      let n = 0;
+      for (let k = 0; k < dense.length; k++) {
+        if (dense[k] === 0) continue;
+        keys[n] = k;
+        counts[n++] = dense[k]!;
+      }
+      return { keys: keys.subarray(0, n), counts: counts.subarray(0, n) };
+    }
     const keys = new Int32Array(this.#size);
     let n = 0;
     this.forEach((key) => {

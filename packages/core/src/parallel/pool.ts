@@ -8,7 +8,7 @@ import type { ByteSpan } from "../fast/ranges.js";
 import { FastPathUnsupported, type StreamsHeader } from "../fast/scan.js";
 import { encodeTrackSection, encodeUserSection } from "../state/catalog-blob.js";
 import type { ScanOptions } from "../validate/index.js";
-import type { FromWorker, StreamsScanned, ToWorker } from "./protocol.js";
+import type { FromWorker, PartialEncoding, StreamsScanned, ToWorker } from "./protocol.js";
 
 export type { StreamsScanned } from "./protocol.js";
 
@@ -116,11 +116,14 @@ export class KpiWorkerPool {
     return this.#slots.length;
   }
 
-  /** Gives the workers the catalog index (streams scans waiting for it go on). */
-  shareIndex(index: CatalogIndex): void {
+  /**
+   * Gives the workers the catalog index (streams scans waiting for it go on), and with
+   * `partials` what they need to send partials encoded (see `streamsFile`'s `encode`).
+   */
+  shareIndex(index: CatalogIndex, partials?: PartialEncoding): void {
     const shared = index.toShared();
     for (const slot of this.#slots)
-      slot.worker.postMessage({ type: "index", index: shared } satisfies ToWorker);
+      slot.worker.postMessage({ type: "index", index: shared, partials } satisfies ToWorker);
   }
 
   /**
@@ -161,6 +164,8 @@ export class KpiWorkerPool {
     options: {
       readonly range?: { readonly span: ByteSpan; readonly header: StreamsHeader | undefined } | undefined;
       readonly hash?: boolean | undefined;
+      /** Send the partial as blobs per date (the index was shared with its encoding). */
+      readonly encode?: boolean | undefined;
     } = {},
   ): Promise<StreamsScanned | undefined> {
     return new Promise((resolve, reject) => {
@@ -170,6 +175,7 @@ export class KpiWorkerPool {
         name,
         range: options.range,
         hash: options.hash ?? false,
+        encode: options.encode ?? false,
       };
       this.#submit(message, open, (reply) => {
         if (reply instanceof Error) return reject(reply);
@@ -289,7 +295,7 @@ export class LazyWorkerPool {
   readonly threads: number;
   readonly #options: ScanOptions;
   #pool: Promise<KpiWorkerPool | undefined> | undefined;
-  #index: CatalogIndex | undefined;
+  #index: { index: CatalogIndex; partials: PartialEncoding | undefined } | undefined;
 
   constructor(threads: number, options: ScanOptions) {
     this.threads = threads;
@@ -298,7 +304,8 @@ export class LazyWorkerPool {
 
   #started(): Promise<KpiWorkerPool | undefined> {
     this.#pool ??= KpiWorkerPool.start(this.threads, this.#options).then((pool) => {
-      if (pool !== undefined && this.#index !== undefined) pool.shareIndex(this.#index);
+      if (pool !== undefined && this.#index !== undefined)
+        pool.shareIndex(this.#index.index, this.#index.partials);
       return pool;
     });
     return this.#pool;
@@ -329,16 +336,26 @@ export class LazyWorkerPool {
   async streamsFile(
     name: string,
     open: () => ByteSource | Promise<ByteSource>,
-    options: { readonly hash?: boolean | undefined } = {},
+    options: { readonly hash?: boolean | undefined; readonly encode?: boolean | undefined } = {},
   ): Promise<StreamsScanned | undefined> {
     const pool = await this.#started();
     // Without workers the caller reads the file itself (undefined: not done here).
     return pool?.streamsFile(name, open, options);
   }
 
-  shareIndex(index: CatalogIndex): void {
-    this.#index = index;
-    void this.#pool?.then((pool) => pool?.shareIndex(index));
+  shareIndex(index: CatalogIndex, partials?: PartialEncoding): void {
+    this.#index = { index, partials };
+    void this.#pool?.then((pool) => pool?.shareIndex(index, partials));
+  }
+
+  /** Starts the workers now (a run that will give them work), instead of on the first task. */
+  warm(): void {
+    void this.#started();
+  }
+
+  /** Whether the workers were started (or are starting). */
+  get warmed(): boolean {
+    return this.#pool !== undefined;
   }
 
   async close(): Promise<void> {

@@ -10,7 +10,12 @@ export type ToWorker =
   /** First message: the scan options of every task. */
   | { readonly type: "setup"; readonly options: ScanOptions }
   /** The catalog index, once the catalog is read: streams tasks given before it read ahead. */
-  | { readonly type: "index"; readonly index: SharedCatalogIndex }
+  | {
+      readonly type: "index";
+      readonly index: SharedCatalogIndex;
+      /** For encoding partials: the compiled catalog's digest, the listener shards, each user's shard. */
+      readonly partials?: PartialEncoding | undefined;
+    }
   /** Read a songs or users file (its bytes follow as chunks). */
   | {
       readonly type: "catalog";
@@ -30,6 +35,8 @@ export type ToWorker =
       readonly range?: { readonly span: ByteSpan; readonly header: StreamsHeader | undefined } | undefined;
       /** Also compute the SHA-256 of the bytes. */
       readonly hash: boolean;
+      /** Send the partial as encoded blobs per listen date (see {@link PartialEncoding}). */
+      readonly encode: boolean;
     }
   | { readonly type: "chunk"; readonly id: number; readonly bytes: Uint8Array }
   | { readonly type: "end"; readonly id: number }
@@ -57,6 +64,8 @@ export type FromWorker =
       readonly report: FileReport;
       /** The file's (or range's) partial; none for a rejected whole file. */
       readonly partial: CompactTransfer | undefined;
+      /** With `encode`: the partial as blobs per listen date instead. */
+      readonly blobs?: readonly (readonly [string, Uint8Array])[] | undefined;
       /** For a range: its physical lines and duplicate keys, to merge the ranges. */
       readonly range?:
         | { readonly lines: number; readonly seen: Int32Array; readonly seenFractions: readonly string[] }
@@ -72,9 +81,19 @@ export interface StreamsScanned {
   readonly report: FileReport;
   /** The file's (or range's) partial; none for a rejected whole file. */
   readonly partial: CompactTransfer | undefined;
+  /** With `encode`: the partial as blobs per listen date instead. */
+  readonly blobs?: readonly (readonly [string, Uint8Array])[] | undefined;
   readonly range?:
     | { readonly lines: number; readonly seen: Int32Array; readonly seenFractions: readonly string[] }
     | undefined;
   /** The SHA-256 of the bytes, when asked for. */
   readonly sha256?: string | undefined;
+}
+
+/** What a worker needs to encode a file's partial as blobs (see `encodePartials`). */
+export interface PartialEncoding {
+  readonly digest: string;
+  readonly shards: number;
+  /** Each user number's listener shard (shared memory). */
+  readonly userShard: Uint16Array;
 }

@@ -10,12 +10,14 @@ import { transferList } from "../fast/compact.js";
 import { scanStreamsRange } from "../fast/ranges.js";
 import { FastPathUnsupported, scanStreamsFast } from "../fast/scan.js";
 import { encodeTrackSection, encodeUserSection, sectionDigest } from "../state/catalog-blob.js";
+import { encodePartials } from "../state/partial.js";
 import type { ScanOptions } from "../validate/index.js";
-import type { FromWorker, ToWorker } from "./protocol.js";
+import type { FromWorker, PartialEncoding, ToWorker } from "./protocol.js";
 
 const port = parentPort!;
 let options: ScanOptions = {};
 let index: CatalogIndex | undefined;
+let encoding: PartialEncoding | undefined;
 let arrived: (index: CatalogIndex) => void = () => {};
 const indexReady = new Promise<CatalogIndex>((resolve) => {
   arrived = resolve;
@@ -112,6 +114,27 @@ async function run(task: Extract<ToWorker, { type: "catalog" | "streams" }>, inb
   const { bytes, digest } = hashing(inbox, task.hash);
   if (task.range === undefined) {
     const { report, compact } = await scanStreamsFast(bytes, task.name, index ?? indexReady, options);
+    if (task.encode && encoding !== undefined) {
+      const blobs = report.accepted
+        ? [
+            ...encodePartials(
+              compact,
+              { index: compact.index, digest: encoding.digest },
+              encoding.shards,
+              encoding.userShard,
+            ),
+          ]
+        : [];
+      const reply: FromWorker = {
+        type: "streams",
+        id: task.id,
+        report,
+        partial: undefined,
+        blobs,
+        sha256: digest(),
+      };
+      return { reply, transfer: blobs.map(([, blob]) => blob.buffer as ArrayBuffer) };
+    }
     const partial = report.accepted ? compact.toTransfer() : undefined;
     const reply: FromWorker = { type: "streams", id: task.id, report, partial, sha256: digest() };
     return { reply, transfer: partial === undefined ? [] : transferList(partial) };
@@ -144,6 +167,7 @@ port.on("message", async (message: ToWorker) => {
       return;
     case "index":
       index = CatalogIndex.fromShared(message.index);
+      encoding = message.partials;
       arrived(index);
       return;
     case "chunk":

@@ -50,6 +50,17 @@ export interface ObjectStore {
     to: string,
     options?: { readonly ifMatch?: string | undefined },
   ): Promise<{ readonly etag: string }>;
+  /**
+   * Moves an object in one step, where the store can (a rename on a file system): afterwards
+   * `to` holds the bytes `from` held and `from` is gone. With `ifMatch`, fails with
+   * `ConditionFailedError` unless the source's etag is that one; a missing source fails with
+   * `ObjectNotFoundError`. Optional: stores without it (S3) are moved by copy and delete.
+   */
+  move?(
+    from: string,
+    to: string,
+    options?: { readonly ifMatch?: string | undefined },
+  ): Promise<{ readonly etag: string }>;
   /** Deletes an object; deleting a missing object succeeds. */
   delete(key: string): Promise<void>;
   /** Every object whose key starts with `prefix`, in ascending key order (by UTF-8 bytes). */

@@ -3,11 +3,10 @@ import type { ByteSource } from "../csv/index.js";
 import { BlobFormatError, ConfigurationError, ObjectNotFoundError } from "../errors/index.js";
 import type { CatalogIndex } from "../fast/catalog-index.js";
 import type { CatalogScan } from "../fast/catalog-scan.js";
-import type { CompactKpis } from "../fast/compact.js";
 import { type Catalog, catalogTables, type InputFile, loadCatalog, loadCatalogWith } from "../kpi/catalog.js";
 import { indexOf, type KpiOptions } from "../kpi/compute.js";
 import { DEFAULT_LAYOUT, isInputKey, type KeyLayout } from "../layout/index.js";
-import type { StreamsScanned } from "../parallel/protocol.js";
+import type { PartialEncoding, StreamsScanned } from "../parallel/protocol.js";
 import type { ByteRange, ObjectStore } from "../ports/object-store.js";
 import {
   type Clock,
@@ -43,9 +42,14 @@ export interface ScanThreads {
   streamsFile(
     name: string,
     open: () => ByteSource | Promise<ByteSource>,
-    options?: { readonly hash?: boolean | undefined },
+    options?: { readonly hash?: boolean | undefined; readonly encode?: boolean | undefined },
   ): Promise<StreamsScanned | undefined>;
-  shareIndex(index: CatalogIndex): void;
+  /** Gives the threads the catalog index, and what encoding partials needs. */
+  shareIndex(index: CatalogIndex, partials?: PartialEncoding): void;
+  /** Starts the threads now: work is coming (optional). */
+  warm?(): void;
+  /** Whether they were started (then small catalogs are read on them too). */
+  readonly warmed?: boolean | undefined;
 }
 
 /** The adapters and settings every stage runs with. */
@@ -82,6 +86,13 @@ export interface PipelineConfig {
   readonly validation?: KpiOptions | undefined;
   /** Identifies the orchestrator's run in logs and notices. */
   readonly runId?: string | undefined;
+}
+
+/** A file's partials as validation computed them: blobs per listen date, against `catalog` with `shards` shards. */
+export interface ComputedPartials {
+  readonly catalog: string;
+  readonly shards: number;
+  readonly blobs: ReadonlyMap<string, Uint8Array>;
 }
 
 /** The song and user catalogs as the stages use them. */
@@ -121,8 +132,8 @@ export interface PipelineContext {
   catalog(): Promise<LoadedCatalog>;
   /** A compiled catalog by its digest: the current one, or one stored earlier. */
   compiledCatalog(digest: string): Promise<CompiledCatalog>;
-  /** Partials computed during validation, by `<key>@<etag>`. */
-  readonly computed: Map<string, CompactKpis>;
+  /** Partials computed during validation (blobs per date), by `<key>@<etag>`. */
+  readonly computed: Map<string, ComputedPartials>;
 }
 
 /** Where compiled catalogs are stored under the state prefix. */
@@ -278,7 +289,8 @@ async function loadCompiled(ctx: PipelineContext): Promise<LoadedCatalog> {
     }
   }
   if (compiled === undefined) {
-    const threads = catalogBytes >= THREAD_CATALOG_BYTES ? ctx.threads : undefined;
+    const threads =
+      catalogBytes >= THREAD_CATALOG_BYTES || ctx.threads?.warmed === true ? ctx.threads : undefined;
     // Threads also encode their table as its part of the compiled catalog, used when that
     // table alone makes the catalog's tracks (or users).
     const scans: CatalogScan[] = [];

@@ -12,10 +12,11 @@ export class MoveError extends MusicpipeError {
 
 /**
  * Moves a delivery out of its input key to `destination`, crash-safe at every step: the
- * destination is recorded first (`archivalStatus: IN_PROGRESS`), then copied (only from the
- * recorded etag), verified by size, and the input deleted; only then is the move recorded as
- * done. A run that stopped anywhere in between is finished by the next one, which finds the
- * recorded destination and carries on.
+ * destination is recorded first (`archivalStatus: IN_PROGRESS`), then moved in one step where
+ * the store can (`ObjectStore.move`, a rename), else copied (only from the recorded etag),
+ * verified by size, and the input deleted; only then is the move recorded as done. A run that
+ * stopped anywhere in between is finished by the next one, which finds the recorded
+ * destination and carries on.
  */
 export async function moveOut(
   ctx: PipelineContext,
@@ -34,7 +35,10 @@ export async function moveOut(
   const source = record.fileKey;
   const target = record.archivedKey!;
   const [from, to] = await Promise.all([ctx.objects.head(source), ctx.objects.head(target)]);
-  if (from !== undefined) {
+  if (from !== undefined && ctx.objects.move !== undefined) {
+    // One step where the store can (a rename): the source is gone exactly when the target is there.
+    await ctx.objects.move(source, target, { ifMatch: record.etag });
+  } else if (from !== undefined) {
     if (to === undefined || to.size !== from.size) {
       await ctx.objects.copy(source, target, { ifMatch: record.etag });
       const copied = await ctx.objects.head(target);

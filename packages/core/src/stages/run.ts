@@ -8,6 +8,7 @@ import type { PipelineContext } from "./context.js";
 import { type DateLoad, loadListenDate, loadStage, markLoaded } from "./load.js";
 import { currentRecord, isFinished } from "./record.js";
 import type { StageName, StageResult } from "./result.js";
+import { THREAD_MIN_BYTES } from "./scan.js";
 import { transformStage } from "./transform.js";
 import { validateStage } from "./validate.js";
 
@@ -73,12 +74,18 @@ export async function runPending(
   } = {},
 ): Promise<RunSummary> {
   const keys = new Set<string>();
-  for await (const info of ctx.objects.list(ctx.layout.streams))
-    if (isInputKey(info.key, ctx.layout.streams)) keys.add(info.key);
+  for await (const info of ctx.objects.list(ctx.layout.streams)) {
+    if (!isInputKey(info.key, ctx.layout.streams)) continue;
+    keys.add(info.key);
+    // A file the threads will read: start them while the catalog loads.
+    if (info.size >= THREAD_MIN_BYTES) ctx.threads?.warm?.();
+  }
   for await (const record of ctx.files.list()) {
     if (record.fileType === "streams" && !isFinished(record)) keys.add(record.fileKey);
   }
-  const { reports: catalogFiles } = await ctx.catalog();
+  // Loaded while the first files are handed to the threads (they read ahead meanwhile).
+  const catalogLoading = ctx.catalog();
+  catalogLoading.catch(() => {});
   const limit = pLimit(options.concurrency ?? 1);
   const outcomes = new Map<string, FileOutcome>();
   const validated = new Map<string, StageResult>();
@@ -108,6 +115,8 @@ export async function runPending(
       }),
     ),
   );
+
+  const { reports: catalogFiles } = await catalogLoading;
 
   // 3: load each touched date once, then mark the files whose dates all loaded.
   const records = new Map<string, FileRecord>();

@@ -1,7 +1,5 @@
 import { MusicpipeError } from "../errors/index.js";
-import type { CompactKpis } from "../fast/compact.js";
 import type { FileRecord } from "../ports/tables.js";
-import { encodePartials } from "../state/partial.js";
 import type { PipelineContext } from "./context.js";
 import { recordStage } from "./metrics.js";
 import { updateRecord, withRecord } from "./record.js";
@@ -29,9 +27,8 @@ export async function transformStage(ctx: PipelineContext, key: string): Promise
     }
     if (found.validationStatus === "FAILED") return stageResult("transform", found, "SKIPPED");
     if (found.kpiIngestionStatus !== "PENDING") return stageResult("transform", found, "SUCCESS");
-    const compact = await partialOf(ctx, found);
-    const { compiled, stored: catalogStored } = await ctx.catalog();
-    const blobs = encodePartials(compact, compiled, ctx.listenerShards);
+    const blobs = await partialsOf(ctx, found);
+    const { stored: catalogStored } = await ctx.catalog();
     // The dates of the partials (normally those found at validation; a catalog changed since
     // can drop some).
     const listenDates = [...blobs.keys()].sort();
@@ -57,12 +54,16 @@ export async function transformStage(ctx: PipelineContext, key: string): Promise
   return recordStage(ctx, "transform", started, result);
 }
 
-/** The partial computed at validation in this process, or computed again from the object. */
-async function partialOf(ctx: PipelineContext, record: FileRecord): Promise<CompactKpis> {
+/** The partials computed at validation in this process, or computed again from the object. */
+async function partialsOf(
+  ctx: PipelineContext,
+  record: FileRecord,
+): Promise<ReadonlyMap<string, Uint8Array>> {
   const cached = ctx.computed.get(`${record.fileKey}@${record.etag}`);
   const { compiled } = await ctx.catalog();
-  if (cached !== undefined && cached.index === compiled.index) return cached;
-  const { report, compact, sha256 } = await scanObject(ctx, record.fileKey, record.size);
+  if (cached !== undefined && cached.catalog === compiled.digest && cached.shards === ctx.listenerShards)
+    return cached.blobs;
+  const { report, blobs, sha256 } = await scanObject(ctx, record.fileKey, record.size);
   if (!report.accepted || sha256 !== record.contentSha256) {
     throw new MusicpipeError(
       "content_changed",
@@ -70,5 +71,5 @@ async function partialOf(ctx: PipelineContext, record: FileRecord): Promise<Comp
       { file: record.fileKey },
     );
   }
-  return compact;
+  return blobs;
 }

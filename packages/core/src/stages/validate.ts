@@ -38,7 +38,7 @@ export async function validateStage(ctx: PipelineContext, key: string): Promise<
 async function validateDelivery(ctx: PipelineContext, record: FileRecord): Promise<FileRecord> {
   const key = record.fileKey;
   const attempt = await updateRecord(ctx, record, { attempts: record.attempts + 1 });
-  const { report, compact, sha256 } = await scanObject(ctx, key, record.size);
+  const { report, blobs, catalog, sha256 } = await scanObject(ctx, key, record.size);
   const now = ctx.clock.now().toISOString();
   const rowCounts = {
     read: report.rowsRead,
@@ -62,8 +62,8 @@ async function validateDelivery(ctx: PipelineContext, record: FileRecord): Promi
       kpiIngestionStatus: "SKIPPED",
     });
   }
-  const listenDates = compact.dates();
-  ctx.computed.set(`${key}@${record.etag}`, compact);
+  const listenDates = [...blobs.keys()].sort();
+  ctx.computed.set(`${key}@${record.etag}`, { catalog, shards: ctx.listenerShards, blobs });
   ctx.logger.info("file validated", {
     fileKey: key,
     runId: ctx.runId,

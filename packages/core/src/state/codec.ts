@@ -158,14 +158,29 @@ export class ByteReader {
   ascending(limit = Number.MAX_SAFE_INTEGER): Int32Array {
     const n = this.count();
     const out = new Int32Array(n);
+    const buf = this.#buf;
+    const end = buf.length;
+    const top = Math.min(limit, 0x80000000);
+    let at = this.#at;
     let v = 0;
     for (let i = 0; i < n; i++) {
-      const step = this.varint();
+      // The gap, as a varint: one byte for gaps below 128 (the common case), read in place.
+      let step = 0;
+      let scale = 1;
+      for (let k = 0; ; k++) {
+        if (at >= end) this.fail("ends early");
+        if (k >= 5) this.fail("a value is out of range");
+        const b = buf[at++]!;
+        step += (b & 0x7f) * scale;
+        if (b < 0x80) break;
+        scale *= 0x80;
+      }
       if (i > 0 && step === 0) this.fail("values are not strictly ascending");
-      v = i === 0 ? step : v + step;
-      if (v >= limit || v > 0x7fffffff) this.fail("a value is out of range");
+      v += step;
+      if (v >= top) this.fail("a value is out of range");
       out[i] = v;
     }
+    this.#at = at;
     return out;
   }
 }

@@ -248,6 +248,60 @@ function mergeCells(a: Cells[], b: Cells[], where: string): Cells[] {
   return out;
 }
 
+/**
+ * Merges many cell lists: per genre, the listeners of every list at once (concatenated, sorted
+ * natively, repeats dropped), the track counts in a balanced tree of pairwise merges.
+ */
+function mergeMany(lists: readonly Cells[][], where: string): Cells[] {
+  if (lists.length <= 2)
+    return mergeAll(
+      lists,
+      (a, b) => mergeCells(a, b, where),
+      () => [],
+    );
+  const byGenre = new Map<string, Cells[]>();
+  for (const list of lists) {
+    for (const c of list) {
+      const same = byGenre.get(c.genre);
+      if (same === undefined) byGenre.set(c.genre, [c]);
+      else same.push(c);
+    }
+  }
+  const genres = [...byGenre.keys()].sort(compareCodePoints);
+  return genres.map((genre) => {
+    const cells = byGenre.get(genre)!;
+    if (cells.length === 1) return cells[0]!;
+    let total = 0;
+    let users = 0;
+    for (const c of cells) {
+      total = safeSum(total, c.totalMs, () => `listening time of ${where}/${genre}`);
+      users += c.users.length;
+    }
+    const all = new Int32Array(users);
+    let at = 0;
+    for (const c of cells) {
+      all.set(c.users, at);
+      at += c.users.length;
+    }
+    all.sort();
+    let kept = 0;
+    for (let i = 0; i < all.length; i++) if (i === 0 || all[i] !== all[kept - 1]) all[kept++] = all[i]!;
+    const what = () => `listens of a track of ${where}/${genre}`;
+    const counted = mergeAll(
+      cells.map((c) => ({ keys: c.tracks, counts: c.counts })),
+      (a, b) => addSorted(a.keys, a.counts, b.keys, b.counts, what),
+      () => ({ keys: new Int32Array(0), counts: new Int32Array(0) }),
+    );
+    return {
+      genre,
+      totalMs: total,
+      tracks: counted.keys,
+      counts: counted.counts,
+      users: all.subarray(0, kept),
+    };
+  });
+}
+
 /** A partial's cells for one shard of a date stored with `shards` shards (regrouped when the partial has another count). */
 function partialCells(
   p: PartialDay,
@@ -348,11 +402,7 @@ export async function absorb(
     renumbering.finish();
     all = all.map((cells) => fixCells(cells, renumbering));
   }
-  const merged = mergeAll(
-    all,
-    (a, b) => mergeCells(a, b, listenDate),
-    () => [],
-  );
+  const merged = mergeMany(all, listenDate);
   return {
     listenDate,
     shard,

@@ -110,15 +110,16 @@ export function encodePartialDay(day: PartialDay): Uint8Array {
 
 /**
  * The partials of a file, one blob per listen date, from the fast row source's accumulator over
- * the compiled catalog `compiled`, listeners grouped into `shards` listener shards.
+ * the compiled catalog `compiled`, listeners grouped into `shards` listener shards (`userShard`:
+ * each user number's shard, when computed already, e.g. shared with a worker thread).
  */
 export function encodePartials(
   compact: CompactKpis,
-  compiled: CompiledCatalog,
+  compiled: Pick<CompiledCatalog, "index" | "digest">,
   shards: number,
+  userShard: Uint16Array = userShards(compiled.index, shards),
 ): Map<string, Uint8Array> {
   const { index, digest } = compiled;
-  const userShard = userShards(index, shards);
   const out = new Map<string, Uint8Array>();
   for (const cell of compact.cells()) {
     const listenDate = civilFromDays(cell.day);
@@ -141,8 +142,11 @@ export function encodePartials(
       const g = index.trackGenre[t]!;
       tracksOf[g]![at[g]!] = t;
       countsOf[g]![at[g]!++] = c;
-      totalOf[g] = safeSum(totalOf[g]!, c * index.trackDuration[t]!, () => `listening time of ${listenDate}`);
+      totalOf[g]! += c * index.trackDuration[t]!;
     }
+    // Summed as doubles: exact while below 2^53, which is checked once per genre.
+    for (let g = 0; g < G; g++)
+      safeSum(totalOf[g]!, 0, () => `listening time of ${listenDate}/${index.genres[g]}`);
     for (let g = 0; g < G; g++) {
       if (at[g] === 0) continue;
       const listeners = cell.listeners[g] ?? new Int32Array(0);

@@ -38,6 +38,11 @@ export interface ObjectStoreCapabilities {
    * @default true
    */
   readonly utf8ListOrder?: boolean | undefined;
+  /**
+   * The store has `move` (one step: the memory and local stores).
+   * @default false
+   */
+  readonly move?: boolean | undefined;
 }
 
 /** Options of {@link runObjectStoreConformance}. */
@@ -382,6 +387,35 @@ export function runObjectStoreConformance(options: ObjectStoreConformanceOptions
         const { store, ns } = await setup();
         await expect(store.copy(`${ns}/missing`, `${ns}/dst`)).rejects.toBeInstanceOf(ObjectNotFoundError);
         expect(await store.head(`${ns}/dst`)).toBeUndefined();
+      });
+    });
+
+    describe.skipIf(!(options.capabilities?.move ?? false))("move", () => {
+      it("moves an object: the target holds its bytes, the source is gone", async () => {
+        const { store, ns } = await setup();
+        const data = bytes(50_000);
+        const { etag } = await store.put(`${ns}/from/a.bin`, data);
+        await store.put(`${ns}/to/a.bin`, "old");
+        await store.move!(`${ns}/from/a.bin`, `${ns}/to/a.bin`, { ifMatch: etag });
+        expect(await store.head(`${ns}/from/a.bin`)).toBeUndefined();
+        sameBytes(await readBytes(store.get(`${ns}/to/a.bin`)), data);
+      });
+
+      it("refuses a move whose ifMatch is not the source's etag, moving nothing", async () => {
+        const { store, ns } = await setup();
+        const { etag } = await store.put(`${ns}/src.csv`, "one");
+        await store.put(`${ns}/src.csv`, "two, longer");
+        const stale = etag === (await store.head(`${ns}/src.csv`))?.etag ? "stale" : etag;
+        await expect(
+          store.move!(`${ns}/src.csv`, `${ns}/dst.csv`, { ifMatch: stale }),
+        ).rejects.toBeInstanceOf(ConditionFailedError);
+        expect(await store.head(`${ns}/dst.csv`)).toBeUndefined();
+        expect((await readBytes(store.get(`${ns}/src.csv`))).toString("utf8")).toBe("two, longer");
+      });
+
+      it("fails a move of a missing source with ObjectNotFoundError", async () => {
+        const { store, ns } = await setup();
+        await expect(store.move!(`${ns}/missing`, `${ns}/dst`)).rejects.toBeInstanceOf(ObjectNotFoundError);
       });
     });
 

@@ -95,6 +95,7 @@ async function statFile(path: string): Promise<FileStats | undefined> {
  * - `list` walks only the folders that can hold matching keys, skips folders, symbolic links
  *   and other non-files, and yields in UTF-8 byte order without collecting the listing.
  * - `delete` leaves emptied folders in place (an input folder does not vanish once processed).
+ * - `move` is a rename: one step, no bytes copied (both keys are under the same root).
  * - A key cannot be both an object and a folder of other objects (`a` and `a/b`).
  * - `contentType` is ignored.
  *
@@ -243,6 +244,35 @@ export function createLocalObjectStore(options: LocalObjectStoreOptions): Object
         }
       });
       return { etag: copied };
+    },
+
+    async move(from, to, moveOptions) {
+      checkKey(from);
+      checkKey(to);
+      const source = pathOf(from);
+      const before = await statFile(source);
+      if (before === undefined) throw new ObjectNotFoundError(from);
+      const ifMatch = moveOptions?.ifMatch;
+      const etag = etagOf(before);
+      if (ifMatch !== undefined && etag !== ifMatch) {
+        throw new ConditionFailedError(
+          `move of '${from}' to '${to}' refused: the source's etag is '${etag}', not '${ifMatch}'`,
+          { file: from },
+        );
+      }
+      const target = pathOf(to);
+      await ensureFolder(to, dirname(target));
+      try {
+        // rename keeps size, mtime and inode: the moved object keeps its etag.
+        await rename(source, target);
+      } catch (error) {
+        const code = errorCode(error);
+        if (isMissing(error)) throw new ObjectNotFoundError(from, { cause: error });
+        if (code === "EISDIR" || code === "ENOTEMPTY" || code === "EEXIST" || code === "EPERM")
+          throw folderConflict(to, error);
+        throw error;
+      }
+      return { etag };
     },
 
     async delete(key) {

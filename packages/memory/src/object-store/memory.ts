@@ -123,7 +123,7 @@ export function createMemoryObjectStore(options: MemoryObjectStoreOptions = {}):
     }
   }
 
-  return {
+  const store: ObjectStore = {
     get(key, getOptions) {
       checkKey(key);
       const range = getOptions?.range;
@@ -169,6 +169,12 @@ export function createMemoryObjectStore(options: MemoryObjectStoreOptions = {}):
       return { etag: write(to, data) };
     },
 
+    async move(from, to, moveOptions) {
+      const { etag } = await store.copy(from, to, moveOptions);
+      if (from !== to) await store.delete(from);
+      return { etag };
+    },
+
     async delete(key) {
       checkKey(key);
       try {
@@ -191,4 +197,5 @@ export function createMemoryObjectStore(options: MemoryObjectStoreOptions = {}):
       })();
     },
   };
+  return store;
 }
