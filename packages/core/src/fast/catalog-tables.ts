@@ -495,7 +495,8 @@ export class UserRows {
     const ids = this.#ids;
     const order = ids.distinctOrder();
     const table = new UserTable(0);
-    table.ids = ByteInterner.fromDistinct(ids.bytes, ids.starts, order, { lazy: !indexed });
+    table.ids = ByteInterner.fromDistinct(ids.bytes, ids.starts, order, { lazy: true });
+    if (indexed) table.ids.buildShared();
     return { table, duplicates: ids.count - order.length };
   }
 }
@@ -577,7 +578,8 @@ export class TrackRows {
     const names = this.genres.filter((_, g) => used[g] === 1).sort(compareCodePoints);
     const renumber = new Int32Array(this.genres.length);
     for (const name of names) renumber[this.genreIndex(name)] = table.genreIndex(name);
-    table.ids = ByteInterner.fromDistinct(ids.bytes, ids.starts, order, { lazy: !indexed });
+    table.ids = ByteInterner.fromDistinct(ids.bytes, ids.starts, order, { lazy: true });
+    if (indexed) table.ids.buildShared();
     // Genres and durations in rank order (the scan reads them by track number); labels stay
     // in file order, found through `order` (read only for the few tracks shown).
     const genre = new Int32Array(n);

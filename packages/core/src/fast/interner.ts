@@ -19,7 +19,10 @@ export function hashBytes(view: DataView, start: number, end: number): number {
 
 /** The buffers of an {@link InternerTransfer}, for `postMessage`'s transfer list. */
 export function internerBuffers(t: InternerTransfer): ArrayBuffer[] {
-  return [t.arena.buffer, t.starts.buffer, t.hashes.buffer, t.table.buffer] as ArrayBuffer[];
+  // Shared memory is shared by the message itself, not transferred.
+  return [t.arena.buffer, t.starts.buffer, t.hashes.buffer, t.table.buffer].filter(
+    (b): b is ArrayBuffer => !(b instanceof SharedArrayBuffer),
+  );
 }
 
 /** A `DataView` over exactly the bytes of `bytes`. */
@@ -112,6 +115,8 @@ export class ByteInterner {
   toShared(): SharedInterner {
     if (this.#lazy) this.#build();
     const share = <T extends Uint8Array | Int32Array>(a: T, length: number): T => {
+      // Built in shared memory already (by a worker thread): shared as it is.
+      if (a.buffer instanceof SharedArrayBuffer) return a.subarray(0, length) as T;
       const view = new (a.constructor as new (b: SharedArrayBuffer) => T)(
         new SharedArrayBuffer(length * a.BYTES_PER_ELEMENT),
       );
@@ -168,8 +173,22 @@ export class ByteInterner {
     return !this.#lazy;
   }
 
+  /**
+   * Builds the lookup table of a lazy interner now, in shared memory (so that giving it to
+   * worker threads later copies nothing): for a thread that reads a catalog another thread
+   * will scan against.
+   */
+  buildShared(): void {
+    if (!this.#lazy) return;
+    const arena = new Uint8Array(new SharedArrayBuffer(Math.max(16, this.#used)));
+    arena.set(this.#arena.subarray(0, this.#used));
+    this.#arena = arena;
+    this.#arenaView = viewOf(arena);
+    this.#build(true);
+  }
+
   /** Builds the lookup table of a lazy interner (hashes every key, places every id). */
-  #build(): void {
+  #build(shared = false): void {
     const n = this.#size;
     let slots = 2048;
     while (slots < n * 1.25) slots *= 2;
@@ -185,9 +204,29 @@ export class ByteInterner {
     const wide = longest > NARROW.inline;
     this.#slotInts = wide ? WIDE.ints : NARROW.ints;
     this.#inline = wide ? WIDE.inline : NARROW.inline;
-    this.#table = new Int32Array(slots * this.#slotInts);
+    const ints = slots * this.#slotInts;
+    this.#table = shared ? new Int32Array(new SharedArrayBuffer(ints * 4)) : new Int32Array(ints);
     this.#lazy = false;
     for (let i = 0; i < n; i++) this.#place(i);
+  }
+
+  /** Writes the slot contents of id `id` (tag, id + 1, key words) at `at` of `out`. */
+  #fill(out: Int32Array, at: number, id: number): void {
+    const from = this.#starts[id]!;
+    const length = this.#endOf(id) - from;
+    const arena = this.#arenaView;
+    out[at] = tagOf(this.#hashes[id]!, length);
+    out[at + 1] = id + 1;
+    if (length > this.#inline) {
+      out[at + 2] = from;
+      out[at + 3] = length;
+    } else if (length < 4) {
+      out[at + 2] = shortWord(arena, from, length);
+    } else {
+      const full = length >>> 2;
+      for (let w = 0; w < full; w++) out[at + 2 + w] = arena.getInt32(from + w * 4, true);
+      if ((length & 3) !== 0) out[at + 2 + full] = arena.getInt32(from + length - 4, true);
+    }
   }
 
   /** A lookup of a lazy interner: binary search of the sorted arena, or the table once built. */
@@ -429,27 +468,11 @@ export class ByteInterner {
 
   /** Puts id `id` (its bytes in the arena) into a free slot of the table. */
   #place(id: number): void {
-    const from = this.#starts[id]!;
-    const length = this.#endOf(id) - from;
-    const arena = this.#arenaView;
-    const hash = this.#hashes[id]!;
     const table = this.#table;
     const ints = this.#slotInts;
-    let slot = hash & this.#mask;
+    let slot = this.#hashes[id]! & this.#mask;
     while (table[slot * ints + 1] !== 0) slot = (slot + 1) & this.#mask;
-    const at = slot * ints;
-    table[at] = tagOf(hash, length);
-    table[at + 1] = id + 1;
-    if (length > this.#inline) {
-      table[at + 2] = from;
-      table[at + 3] = length;
-    } else if (length < 4) {
-      table[at + 2] = shortWord(arena, from, length);
-    } else {
-      const full = length >>> 2;
-      for (let w = 0; w < full; w++) table[at + 2 + w] = arena.getInt32(from + w * 4, true);
-      if ((length & 3) !== 0) table[at + 2 + full] = arena.getInt32(from + length - 4, true);
-    }
+    this.#fill(table, slot * ints, id);
   }
 
   /** Rebuilds the table with `grow` times the slots (in the current slot layout) and puts every id back. */
