@@ -1,6 +1,6 @@
 import { compareCodePoints } from "../kpi/order.js";
 import type { Track } from "../kpi/types.js";
-import { byteOrder, sortedByBytes } from "./byte-order.js";
+import { byteOrder, sortWindows } from "./byte-order.js";
 import { ByteInterner, type InternerTransfer, internerBuffers, viewOf } from "./interner.js";
 
 const decoder = new TextDecoder();
@@ -453,14 +453,17 @@ class ByteList {
    * (the sort is stable).
    */
   distinctOrder(): Int32Array {
-    const order = sortedByBytes(this.bytes, this.starts, this.count, this.used);
+    const { order, hi, lo } = sortWindows(this.bytes, this.starts, this.count, this.used);
     const { bytes, starts } = this;
     let kept = 0;
     let previous = -1;
     for (let r = 0; r < order.length; r++) {
       const id = order[r]!;
+      // Neighbours with different words differ; only a tie reads the strings' bytes.
       if (
         previous !== -1 &&
+        hi[r] === hi[r - 1] &&
+        lo[r] === lo[r - 1] &&
         sameBytes(bytes, starts[previous]!, starts[previous + 1]!, starts[id]!, starts[id + 1]!)
       )
         continue;
