@@ -1,21 +1,21 @@
 import { createHash } from "node:crypto";
 import { BlobFormatError } from "../errors/index.js";
-import type { CatalogIndex } from "../fast/catalog-index.js";
+import { type CatalogIndex, indexOf } from "../fast/catalog-index.js";
 import { TrackTable, UserTable } from "../fast/catalog-tables.js";
 import { ByteInterner } from "../fast/interner.js";
-import { Catalog, catalogTables } from "../kpi/catalog.js";
-import { indexOf } from "../kpi/compute.js";
-import type { FileReport } from "../validate/index.js";
+import { Catalog, catalogTables } from "../kpi/catalog-model.js";
+import type { FileReport } from "../validate/report.js";
 import { ByteReader, ByteWriter, readBlob, writeBlob } from "./codec.js";
 
 /** Version of the compiled catalog blob written by this release. */
-export const CATALOG_BLOB_VERSION = 1;
+export const CATALOG_BLOB_VERSION = 2;
 
 /**
  * A song and user catalog compiled once: every track and user numbered in byte order of its id
  * (the numbers KPI partials and day states refer to), with genres, durations, names and
  * artists. Its `digest` names it: the SHA-256 of the SHA-256s of the body's two parts (tracks,
- * then users), so the same catalog content always compiles to the same bytes and digest.
+ * then users), so the same catalog files always compile to the same bytes and digest. (Track
+ * numbers depend on the ids only; names and artists are kept in the order the files hold them.)
  */
 export interface CompiledCatalog {
   readonly digest: string;
@@ -25,8 +25,27 @@ export interface CompiledCatalog {
   readonly reports: readonly FileReport[];
 }
 
+/** Copies `from[start, end)` into `out` at `at` (short runs byte by byte: no view made); returns the position after. */
+function putBytes(out: Uint8Array, at: number, from: Uint8Array, start: number, end: number): number {
+  if (end - start > 32) {
+    out.set(from.subarray(start, end), at);
+    return at + (end - start);
+  }
+  for (let k = start; k < end; k++) out[at++] = from[k]!;
+  return at;
+}
+
 /** Writes `value` (0 to 2^53 - 1) as a LEB128 varint at `at`; returns the position after it. */
 function putVarint(out: Uint8Array, at: number, value: number): number {
+  if (value < 0x80000000) {
+    let v = value | 0;
+    while (v >= 0x80) {
+      out[at++] = (v & 0x7f) | 0x80;
+      v >>>= 7;
+    }
+    out[at++] = v;
+    return at;
+  }
   let v = value;
   while (v >= 0x80) {
     out[at++] = (v % 0x80) | 0x80;
@@ -119,8 +138,9 @@ function identity(n: number): Int32Array {
 
 /**
  * The tracks part of a compiled catalog's body: the genre names (canonical order), the track
- * ids (in byte order), then each track's genre, duration, name and artists. `genres` and
- * `trackGenre` number the genres canonically (by name, those the tracks have).
+ * ids (in byte order), each track's genre, duration and label number, then the labels (name
+ * and artists) in the order the table holds them. `genres` and `trackGenre` number the genres
+ * canonically (by name, those the tracks have).
  */
 export function encodeTrackSection(
   genres: readonly string[],
@@ -134,25 +154,46 @@ export function encodeTrackSection(
   const { bytes, starts, used } = tracks.ids.arena;
   // At most: the genres, 10 bytes a track's id besides its bytes, 9 for its duration, 5 for its
   // genre and 10 for its two label lengths, besides their bytes.
-  const out = new Uint8Array(head.length + 10 + n * 34 + used + tracks.labels.length);
+  const { labels, labelAt, hasArtists, duration } = tracks;
+  // Labels are written in the order they sit in (file order when read from a file: read front
+  // to back), each track pointing at its own; a label no track has is left out.
+  let slots = 0;
+  for (let t = 0; t < n; t++) slots = Math.max(slots, tracks.labelSlot(t) + 1);
+  const labelIndex = new Int32Array(slots).fill(-1);
+  for (let t = 0; t < n; t++) labelIndex[tracks.labelSlot(t)] = 0;
+  let kept = 0;
+  let labelBytes = 0;
+  for (let l = 0; l < slots; l++) {
+    if (labelIndex[l] === -1) continue;
+    labelIndex[l] = kept++;
+    labelBytes += labelAt[2 * l + 2]! - labelAt[2 * l]!;
+  }
+  // At most: the genres, 10 bytes a track's id besides its bytes, 9 for its duration, 5 for its
+  // genre, 5 for its label's index and 10 for the label's two lengths, besides their bytes.
+  const out = new Uint8Array(head.length + 10 + n * 39 + used + labelBytes);
   out.set(head.view(), 0);
   let at = putIds(out, head.length, bytes, starts, n, used);
-  const { labels, labelAt, hasArtists, duration } = tracks;
+  // Without repeated rows (the usual case) every label is kept and keeps its number.
+  const renumbered = kept !== slots;
   for (let t = 0; t < n; t++) {
     const g = trackGenre[t]!;
     if (g < 0x80) out[at++] = g;
     else at = putVarint(out, at, g);
     at = putVarint(out, at, duration[t]!);
-    const l = tracks.labelSlot(t);
+    const slot = tracks.labelSlot(t);
+    at = putVarint(out, at, renumbered ? labelIndex[slot]! : slot);
+  }
+  for (let l = 0; l < slots; l++) {
+    if (labelIndex[l] === -1) continue;
     const nameFrom = labelAt[2 * l]!;
     const nameTo = labelAt[2 * l + 1]!;
     at = putVarint(out, at, nameTo - nameFrom);
-    for (let k = nameFrom; k < nameTo; k++) out[at++] = labels[k]!;
+    at = putBytes(out, at, labels, nameFrom, nameTo);
     if (hasArtists[l] === 0) out[at++] = 0;
     else {
       const artistsTo = labelAt[2 * l + 2]!;
       at = putVarint(out, at, artistsTo - nameTo + 1);
-      for (let k = nameTo; k < artistsTo; k++) out[at++] = labels[k]!;
+      at = putBytes(out, at, labels, nameTo, artistsTo);
     }
   }
   return out.slice(0, at);
@@ -217,9 +258,21 @@ export function decodeCatalog(bytes: Uint8Array, what = "compiled catalog"): Com
   const n = ids.count;
   const genre = new Int32Array(n);
   const duration = new Float64Array(n);
-  const hasArtists = new Uint8Array(n);
-  const labelAt = new Uint32Array(2 * n + 1);
-  let labels = new Uint8Array(Math.max(16, n * 32));
+  const labelOf = new Int32Array(n);
+  let labelCount = 0;
+  for (let t = 0; t < n; t++) {
+    const g = input.varint();
+    if (g >= genreCount) input.fail("a track's genre is out of range");
+    genre[t] = g;
+    duration[t] = input.varint();
+    const l = input.varint();
+    if (l >= n) input.fail("a track's label is out of range");
+    labelOf[t] = l;
+    labelCount = Math.max(labelCount, l + 1);
+  }
+  const hasArtists = new Uint8Array(labelCount);
+  const labelAt = new Uint32Array(2 * labelCount + 1);
+  let labels = new Uint8Array(Math.max(16, labelCount * 32));
   let used = 0;
   const append = (part: Uint8Array) => {
     if (used + part.length > labels.length) {
@@ -232,27 +285,23 @@ export function decodeCatalog(bytes: Uint8Array, what = "compiled catalog"): Com
     labels.set(part, used);
     used += part.length;
   };
-  for (let t = 0; t < n; t++) {
-    const g = input.varint();
-    if (g >= genreCount) input.fail("a track's genre is out of range");
-    genre[t] = g;
-    duration[t] = input.varint();
-    labelAt[2 * t] = used;
+  for (let l = 0; l < labelCount; l++) {
+    labelAt[2 * l] = used;
     append(input.bytes(input.count()));
-    labelAt[2 * t + 1] = used;
+    labelAt[2 * l + 1] = used;
     const artists = input.varint();
     if (artists > 0) {
-      hasArtists[t] = 1;
+      hasArtists[l] = 1;
       append(input.bytes(artists - 1));
     }
-    labelAt[2 * t + 2] = used;
+    labelAt[2 * l + 2] = used;
   }
   const userIds = readIds(input);
   if (!input.done) input.fail("has bytes after its last user");
   const tracks = new TrackTable(0);
   for (const name of genres) tracks.genreIndex(name);
   tracks.ids = ByteInterner.fromDistinct(ids.arena, ids.starts, identity(n), { lazy: true });
-  tracks.adopt(genre, duration, hasArtists, labels, labelAt, used);
+  tracks.adopt(genre, duration, hasArtists, labels, labelAt, used, labelOf);
   const users = new UserTable(0);
   users.ids = ByteInterner.fromDistinct(userIds.arena, userIds.starts, identity(userIds.count), {
     lazy: true,
