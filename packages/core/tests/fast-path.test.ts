@@ -4,6 +4,8 @@ import {
   CatalogIndex,
   computeKpis,
   FastPathUnsupported,
+  KpiAccumulator,
+  type KpiPartialState,
   loadCatalog,
   scanStreamsFast,
 } from "../src/index.js";
@@ -139,9 +141,9 @@ describe("the fast row source", () => {
         });
         const index = new CatalogIndex(catalog);
         const options = { maxBadRowShare: d.share };
-        const outcome = (scan: Promise<{ report: unknown; compact: { toAccumulator(): unknown } }>) =>
+        const outcome = (scan: Promise<{ report: unknown; compact: { toState(): KpiPartialState } }>) =>
           scan.then(
-            (r) => ({ report: r.report, partial: r.compact.toAccumulator() }),
+            (r) => ({ report: r.report, partial: KpiAccumulator.fromState(r.compact.toState()) }),
             (err) => {
               if (!(err instanceof FastPathUnsupported)) throw err;
               return "unsupported";

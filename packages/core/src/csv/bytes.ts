@@ -3,6 +3,9 @@ import { Readable } from "node:stream";
 import { createGunzip } from "node:zlib";
 import { CsvFormatError } from "../errors/index.js";
 
+/** Default maximum size of one CSV row: 1 MiB. */
+export const DEFAULT_MAX_ROW_BYTES = 1024 * 1024;
+
 /** Anything that yields the bytes of a file in order: a Node stream, an S3 body, a generator. */
 export type ByteSource = AsyncIterable<Uint8Array> | Iterable<Uint8Array>;
 

@@ -1,11 +1,8 @@
 import { CsvError, Parser } from "csv-parse";
 import { CsvFormatError } from "../errors/index.js";
-import { type ByteSource, checkUtf8, maybeGunzip } from "./bytes.js";
+import { type ByteSource, checkUtf8, DEFAULT_MAX_ROW_BYTES, maybeGunzip } from "./bytes.js";
 
-export type { ByteSource } from "./bytes.js";
-
-/** Default maximum size of one CSV row: 1 MiB. */
-export const DEFAULT_MAX_ROW_BYTES = 1024 * 1024;
+export { type ByteSource, DEFAULT_MAX_ROW_BYTES } from "./bytes.js";
 
 /** Options of {@link readCsv}. */
 export interface CsvReadOptions {

@@ -1,4 +1,4 @@
-import { type Catalog, catalogTables } from "../kpi/catalog.js";
+import { type Catalog, catalogTables } from "../kpi/catalog-model.js";
 import { compareCodePoints } from "../kpi/order.js";
 import type { TrackTable } from "./catalog-tables.js";
 import { ByteInterner, type SharedInterner } from "./interner.js";
@@ -129,4 +129,16 @@ export class CatalogIndex {
   userId(u: number): string {
     return decoder.decode(this.users.bytesOf(u));
   }
+}
+
+const indexes = new WeakMap<Catalog, CatalogIndex>();
+
+/** The catalog's index for the fast row source, built once per catalog (internal to the package). */
+export function indexOf(catalog: Catalog): CatalogIndex {
+  let index = indexes.get(catalog);
+  if (index === undefined) {
+    index = new CatalogIndex(catalog);
+    indexes.set(catalog, index);
+  }
+  return index;
 }

@@ -1,9 +1,13 @@
 import { Buffer } from "node:buffer";
-import { checkUtf8, concatBytes, maybeGunzip } from "../csv/bytes.js";
-import { type ByteSource, DEFAULT_MAX_ROW_BYTES } from "../csv/index.js";
+import { type ByteSource, checkUtf8, concatBytes, DEFAULT_MAX_ROW_BYTES, maybeGunzip } from "../csv/bytes.js";
 import { CsvFormatError } from "../errors/index.js";
-import { type FieldProblem, genreProblem, keyProblem, readDurationMs } from "../schema/index.js";
-import { DEFAULT_MAX_BAD_ROW_SHARE, type FileReport, RowTally, type ScanOptions } from "../validate/index.js";
+import { type FieldProblem, genreProblem, keyProblem, readDurationMs } from "../schema/fields.js";
+import {
+  DEFAULT_MAX_BAD_ROW_SHARE,
+  type FileReport,
+  RowTally,
+  type ScanOptions,
+} from "../validate/report.js";
 import { isBlankBytes } from "./bytes.js";
 import { TrackRows, type TrackTable, UserRows, type UserTable } from "./catalog-tables.js";
 import { ByteInterner, viewOf } from "./interner.js";

@@ -1,12 +1,6 @@
 import { KpiOverflowError } from "../errors/index.js";
-import {
-  KpiAccumulator,
-  type KpiPartialState,
-  PARTIAL_FORMAT,
-  PARTIAL_VERSION,
-  TOP_GENRES_PER_DAY,
-  TOP_SONGS_PER_GENRE,
-} from "../kpi/accumulator.js";
+import type { KpiPartialState } from "../kpi/accumulator.js";
+import { PARTIAL_FORMAT, PARTIAL_VERSION, TOP_GENRES_PER_DAY, TOP_SONGS_PER_GENRE } from "../kpi/limits.js";
 import { compareCodePoints } from "../kpi/order.js";
 import { byNumber, TopList } from "../kpi/ranking.js";
 import type { GenreStat, KpiSet, TopGenre, TopSong } from "../kpi/types.js";
@@ -56,8 +50,8 @@ function cellOverflow(day: number, track: number): never {
  * (hash tables while sparse, arrays once dense: memory follows the distinct (day, track) and
  * (day, genre, user) cells present, not the catalog). Genre listens and listening time derive
  * from the track counts (a track's genre and duration are fixed by the catalog). {@link finalize}
- * gives exactly what `KpiAccumulator.finalize` gives for the same rows; {@link toAccumulator}
- * converts to the general accumulator.
+ * gives exactly what `KpiAccumulator.finalize` gives for the same rows; {@link toState} gives
+ * the partial state the general accumulator reads.
  */
 export class CompactKpis {
   readonly #index: CatalogIndex;
@@ -327,8 +321,11 @@ export class CompactKpis {
     return { genreStats, topSongs, topGenres };
   }
 
-  /** The same data as a general {@link KpiAccumulator} (ids as strings), e.g. to store as a partial. */
-  toAccumulator(): KpiAccumulator {
+  /**
+   * The same data as a partial state (ids as strings): `KpiAccumulator.fromState(kpis.toState())`
+   * is the general accumulator of the same rows.
+   */
+  toState(): KpiPartialState {
     const index = this.#index;
     const { genres, trackGenre, trackDuration } = index;
     const usedTracks = new Set<number>();
@@ -374,6 +371,6 @@ export class CompactKpis {
         index.trackName(t),
         index.trackArtists(t) ?? null,
       ]);
-    return KpiAccumulator.fromState({ format: PARTIAL_FORMAT, version: PARTIAL_VERSION, tracks, days });
+    return { format: PARTIAL_FORMAT, version: PARTIAL_VERSION, tracks, days };
   }
 }

@@ -1,7 +1,12 @@
 import { checkUtf8 } from "../csv/bytes.js";
 import type { ByteSource } from "../csv/index.js";
 import { CsvFormatError } from "../errors/index.js";
-import { DEFAULT_MAX_BAD_ROW_SHARE, type FileReport, RowTally, type ScanOptions } from "../validate/index.js";
+import {
+  DEFAULT_MAX_BAD_ROW_SHARE,
+  type FileReport,
+  RowTally,
+  type ScanOptions,
+} from "../validate/report.js";
 import type { CatalogIndex } from "./catalog-index.js";
 import { CompactKpis } from "./compact.js";
 import { addKeys, DuplicateFilter } from "./dedup.js";

@@ -1,8 +1,7 @@
 import { Buffer } from "node:buffer";
-import { checkUtf8, concatBytes, maybeGunzip } from "../csv/bytes.js";
-import { type ByteSource, DEFAULT_MAX_ROW_BYTES } from "../csv/index.js";
+import { type ByteSource, checkUtf8, concatBytes, DEFAULT_MAX_ROW_BYTES, maybeGunzip } from "../csv/bytes.js";
 import { CsvFormatError } from "../errors/index.js";
-import { type FieldProblem, keyProblem, readListenTime } from "../schema/index.js";
+import { type FieldProblem, keyProblem, readListenTime } from "../schema/fields.js";
 import { DAYS_IN_MONTH, daysFromCivil, isLeapYear } from "../schema/listen-time.js";
 import {
   DEFAULT_MAX_BAD_ROW_SHARE,
@@ -11,7 +10,7 @@ import {
   type ScanOptions,
   UNKNOWN_USER,
   unknownTrack,
-} from "../validate/index.js";
+} from "../validate/report.js";
 import { isBlankBytes } from "./bytes.js";
 import type { CatalogIndex } from "./catalog-index.js";
 import { CompactKpis } from "./compact.js";

@@ -1,13 +1,11 @@
 import { z } from "zod";
 import { KpiOverflowError, PartialFormatError } from "../errors/index.js";
+import { PARTIAL_FORMAT, PARTIAL_VERSION, TOP_GENRES_PER_DAY, TOP_SONGS_PER_GENRE } from "./limits.js";
 import { compareCodePoints, sortedByCodePoint } from "./order.js";
 import { TopList } from "./ranking.js";
 import type { GenreStat, KpiSet, TopGenre, TopSong, Track } from "./types.js";
 
-/** How many top songs per (date, genre) and top genres per date {@link KpiAccumulator.finalize} keeps. */
-export const TOP_SONGS_PER_GENRE = 3;
-/** @see TOP_SONGS_PER_GENRE */
-export const TOP_GENRES_PER_DAY = 5;
+export { PARTIAL_FORMAT, PARTIAL_VERSION, TOP_GENRES_PER_DAY, TOP_SONGS_PER_GENRE } from "./limits.js";
 
 interface GenreCell {
   listens: number;
@@ -21,11 +19,6 @@ interface TrackLabel {
   readonly name: string;
   readonly artists: string | undefined;
 }
-
-/** Format tag of {@link KpiPartialState}. */
-export const PARTIAL_FORMAT = "musicpipe.kpi-partial";
-/** Version of {@link KpiPartialState} written by this release. */
-export const PARTIAL_VERSION = 1;
 
 const count = z.number().int().nonnegative().max(Number.MAX_SAFE_INTEGER);
 const partialStateSchema = z.object({

@@ -1,6 +1,6 @@
 import type { z } from "zod";
 import type { ByteSource } from "../csv/index.js";
-import { CatalogIndex } from "../fast/catalog-index.js";
+import { indexOf } from "../fast/catalog-index.js";
 import { CompactKpis } from "../fast/compact.js";
 import { FastPathUnsupported, scanStreamsFast } from "../fast/scan.js";
 import { type StreamRow, streamsSchema, type TableSchema } from "../schema/index.js";
@@ -14,6 +14,8 @@ import {
 import { KpiAccumulator } from "./accumulator.js";
 import { type Catalog, type CatalogSchemas, type InputFile, loadCatalog } from "./catalog.js";
 import type { KpiSet } from "./types.js";
+
+export { indexOf } from "../fast/catalog-index.js";
 
 /** A field problem as a row verdict of `column`, worded as every reader words it. */
 function inColumn(column: string, problem: { readonly code: string; readonly message: string }) {
@@ -77,18 +79,6 @@ export async function computeStreamsPartial(
   return { report, partial: report.accepted ? partial : new KpiAccumulator() };
 }
 
-const indexes = new WeakMap<Catalog, CatalogIndex>();
-
-/** The catalog's index for the fast row source, built once per catalog (internal to the package). */
-export function indexOf(catalog: Catalog): CatalogIndex {
-  let index = indexes.get(catalog);
-  if (index === undefined) {
-    index = new CatalogIndex(catalog);
-    indexes.set(catalog, index);
-  }
-  return index;
-}
-
 /**
  * Reads one streams file, with the fast row source when the file allows it (see
  * {@link KpiOptions.fastPath}), otherwise with the general reader, which opens the file
@@ -101,7 +91,10 @@ export async function readStreamsFile(
   options: KpiOptions = {},
 ): Promise<StreamsFileResult> {
   const { report, compact } = await readStreamsCompact(open, name, catalog, options);
-  return { report, partial: report.accepted ? compact.toAccumulator() : new KpiAccumulator() };
+  return {
+    report,
+    partial: report.accepted ? KpiAccumulator.fromState(compact.toState()) : new KpiAccumulator(),
+  };
 }
 
 /**
@@ -187,7 +180,7 @@ export async function computeKpis(
   return {
     kpis: compact?.finalize() ?? general.finalize(),
     get partial() {
-      partial ??= compact?.toAccumulator() ?? general;
+      partial ??= compact === undefined ? general : KpiAccumulator.fromState(compact.toState());
       return partial;
     },
     files: reports,

@@ -13,7 +13,7 @@ import { transformStage } from "./transform.js";
 import { validateStage } from "./validate.js";
 
 /** Listen dates {@link runPending} loads at once. */
-const DATE_LOADS = 4;
+const DATE_LOADS = 8;
 
 /** How one file fared in a run. */
 export interface FileOutcome {

@@ -1,7 +1,8 @@
 import { BlobFormatError } from "../errors/index.js";
 import type { CatalogIndex } from "../fast/catalog-index.js";
 import type { CompactKpis } from "../fast/compact.js";
-import { type KpiPartialState, PARTIAL_FORMAT, PARTIAL_VERSION } from "../kpi/accumulator.js";
+import type { KpiPartialState } from "../kpi/accumulator.js";
+import { PARTIAL_FORMAT, PARTIAL_VERSION } from "../kpi/limits.js";
 import { compareCodePoints, sortedByCodePoint } from "../kpi/order.js";
 import { civilFromDays } from "../schema/listen-time.js";
 import type { CompiledCatalog } from "./catalog-blob.js";
