@@ -12,6 +12,7 @@ const alias = {
   "@musicpipe/aws/sns": path("./packages/aws/src/sns/index.ts"),
   "@musicpipe/aws/metrics": path("./packages/aws/src/metrics/index.ts"),
   "@musicpipe/memory/conformance": path("./packages/memory/src/conformance/index.ts"),
+  "@musicpipe/core/parallel/prestart": path("./packages/core/src/parallel/prestart.ts"),
   "@musicpipe/core/parallel": path("./packages/core/src/parallel/index.ts"),
   "@musicpipe/core": path("./packages/core/src/index.ts"),
   "@musicpipe/memory": path("./packages/memory/src/index.ts"),

@@ -4,11 +4,19 @@ export default defineConfig({
   entry: {
     index: "src/index.ts",
     parallel: "src/parallel/index.ts",
+    // Tiny on purpose: a program imports it first (see its module comment).
+    "parallel-prestart": "src/parallel/prestart.ts",
     // The worker threads' script, found next to the parallel entry at run time.
     "parallel-worker": "src/parallel/worker.ts",
   },
   format: ["esm", "cjs"],
-  dts: { entry: { index: "src/index.ts", parallel: "src/parallel/index.ts" } },
+  dts: {
+    entry: {
+      index: "src/index.ts",
+      parallel: "src/parallel/index.ts",
+      "parallel-prestart": "src/parallel/prestart.ts",
+    },
+  },
   sourcemap: true,
   clean: true,
   // import.meta.url (the worker's location) in the CommonJS build too.

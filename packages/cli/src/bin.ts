@@ -1,6 +1,12 @@
 #!/usr/bin/env node
-import { main } from "./main.js";
+import { prestartWorkers } from "@musicpipe/core/parallel/prestart";
+import { threadsToPrestart } from "./prestart.js";
 
-main(process.argv.slice(2)).then((code) => {
-  process.exitCode = code;
-});
+const argv = process.argv.slice(2);
+// Worker threads boot while the rest of the program loads.
+prestartWorkers(threadsToPrestart(argv));
+import("./main.js")
+  .then(({ main }) => main(argv))
+  .then((code) => {
+    process.exitCode = code;
+  });

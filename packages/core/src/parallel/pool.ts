@@ -1,5 +1,5 @@
 import { availableParallelism } from "node:os";
-import { Worker } from "node:worker_threads";
+import type { Worker } from "node:worker_threads";
 import type { ByteSource } from "../csv/index.js";
 import type { CatalogIndex } from "../fast/catalog-index.js";
 import { type CatalogScan, scanCatalogFast } from "../fast/catalog-scan.js";
@@ -9,6 +9,7 @@ import { FastPathUnsupported, type StreamsHeader } from "../fast/scan.js";
 import { encodeTrackSection, encodeUserSection } from "../state/catalog-blob.js";
 import type { ScanOptions } from "../validate/index.js";
 import type { FromWorker, PartialEncoding, StreamsScanned, ToWorker } from "./protocol.js";
+import { takeWorker, workersAvailable } from "./spare.js";
 
 export type { StreamsScanned } from "./protocol.js";
 
@@ -30,9 +31,6 @@ interface Slot {
   /** Set when the task's reply came: the pump stops. */
   done: boolean;
 }
-
-/** The worker script next to this module in the built package (absent when running from sources). */
-const WORKER = new URL("./parallel-worker.js", import.meta.url);
 
 /** A chunk to send: its own buffer when it has one to itself (moved, not copied), else a copy. */
 function movable(chunk: Uint8Array): Uint8Array {
@@ -76,18 +74,14 @@ export class KpiWorkerPool {
    * script): callers then compute in their own thread.
    */
   static async start(threads: number, options: ScanOptions = {}): Promise<KpiWorkerPool | undefined> {
-    if (threads < 2 || !/\.c?js$/.test(new URL(import.meta.url).pathname)) return undefined;
+    if (threads < 2 || !workersAvailable()) return undefined;
     const workers: Worker[] = [];
     const ready = await Promise.all(
       Array.from({ length: threads }, async () => {
         try {
-          const worker = new Worker(WORKER);
+          const { worker, ready } = takeWorker();
           workers.push(worker);
-          return await new Promise<boolean>((resolve) => {
-            worker.once("message", (m: FromWorker) => resolve(m.type === "ready"));
-            worker.once("error", () => resolve(false));
-            worker.once("exit", () => resolve(false));
-          });
+          return await ready;
         } catch {
           return false;
         }
