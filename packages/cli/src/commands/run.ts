@@ -19,7 +19,7 @@ Options:
   --json                    print the summary as JSON
   --max-bad-row-share X     reject a file when more than this share of rows is bad (default 0.1)
   --max-row-bytes N         reject a file with a row longer than N bytes (default 1M)
-  --concurrency N           files validated at once (default: the worker threads, at least 2)
+  --concurrency N           files validated at once (default: the worker threads, at least 8)
   --workers N               worker threads scanning files (default: one per core; 1: none)
   --listener-shards N       listener shards of each new listen date's state (default 1)
   --quiet                   no progress on stderr
@@ -58,7 +58,7 @@ export async function runCommand(argv: readonly string[], io: CliIo): Promise<nu
     await target.check();
     summary = await target.exclusive(() =>
       runPending(target.ctx, {
-        concurrency: wholeNumber(flags, "concurrency", Math.max(2, threads?.threads ?? 1), 1),
+        concurrency: wholeNumber(flags, "concurrency", Math.max(8, threads?.threads ?? 1), 1),
         onFile: quiet ? undefined : (outcome) => io.stderr(`${describe(outcome)}\n`),
       }),
     );

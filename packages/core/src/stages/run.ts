@@ -120,10 +120,11 @@ export async function runPending(
 
   // 3: load each touched date once, then mark the files whose dates all loaded.
   const records = new Map<string, FileRecord>();
-  for (const key of validated.keys()) {
-    const record = await currentRecord(ctx, key);
-    if (record !== undefined) records.set(key, record);
-  }
+  const keysRead = [...validated.keys()];
+  const read = await Promise.all(keysRead.map((key) => limit(() => currentRecord(ctx, key))));
+  read.forEach((record, i) => {
+    if (record !== undefined) records.set(keysRead[i]!, record);
+  });
   const pendingDates = new Set<string>();
   for (const record of records.values()) {
     if (record.kpiIngestionStatus === "IN_PROGRESS")
@@ -147,27 +148,33 @@ export async function runPending(
   dates.sort((a, b) => (a.listenDate < b.listenDate ? -1 : a.listenDate > b.listenDate ? 1 : 0));
 
   // 4: archive.
-  for (const [key, record] of records) {
-    const failedDate = (record.listenDates ?? []).find((d) => failedDates.has(d));
-    if (failedDate !== undefined) {
-      report(failure(key, "load", failedDates.get(failedDate)));
-      continue;
-    }
-    let stage: StageName = "load";
-    try {
-      if (record.kpiIngestionStatus === "IN_PROGRESS") await markLoaded(ctx, record);
-      stage = "archive";
-      const archived = await archiveStage(ctx, key);
-      report({
-        fileKey: key,
-        outcome: "archived",
-        validation: validated.get(key),
-        movedTo: archived.movedTo,
-      });
-    } catch (err) {
-      report(failure(key, stage, err));
-    }
-  }
+  // Files are independent once their dates are loaded: marked and archived as many at once
+  // as they were validated.
+  await Promise.all(
+    [...records].map(([key, record]) =>
+      limit(async () => {
+        const failedDate = (record.listenDates ?? []).find((d) => failedDates.has(d));
+        if (failedDate !== undefined) {
+          report(failure(key, "load", failedDates.get(failedDate)));
+          return;
+        }
+        let stage: StageName = "load";
+        try {
+          if (record.kpiIngestionStatus === "IN_PROGRESS") await markLoaded(ctx, record);
+          stage = "archive";
+          const archived = await archiveStage(ctx, key);
+          report({
+            fileKey: key,
+            outcome: "archived",
+            validation: validated.get(key),
+            movedTo: archived.movedTo,
+          });
+        } catch (err) {
+          report(failure(key, stage, err));
+        }
+      }),
+    ),
+  );
   const files = [...outcomes.values()].sort((a, b) =>
     a.fileKey < b.fileKey ? -1 : a.fileKey > b.fileKey ? 1 : 0,
   );
