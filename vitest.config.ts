@@ -11,6 +11,7 @@ const alias = {
   "@musicpipe/aws/lambda": path("./packages/aws/src/lambda/index.ts"),
   "@musicpipe/aws/sns": path("./packages/aws/src/sns/index.ts"),
   "@musicpipe/aws/metrics": path("./packages/aws/src/metrics/index.ts"),
+  "@musicpipe/memory/local": path("./packages/memory/src/local.ts"),
   "@musicpipe/memory/conformance": path("./packages/memory/src/conformance/index.ts"),
   "@musicpipe/core/parallel/prestart": path("./packages/core/src/parallel/prestart.ts"),
   "@musicpipe/core/parallel": path("./packages/core/src/parallel/index.ts"),

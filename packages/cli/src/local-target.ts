@@ -1,7 +1,7 @@
 import { mkdir, open, readFile, rm, stat } from "node:fs/promises";
 import { join, resolve } from "node:path";
 import { createPipelineContext, type PipelineConfig, type PipelineContext } from "@musicpipe/core";
-import { createLocalObjectStore, createLocalTables } from "@musicpipe/memory";
+import { createLocalObjectStore, createLocalTables } from "@musicpipe/memory/local";
 import { UsageError } from "./args.js";
 
 /** The state folder under a local root. */
