@@ -1,6 +1,7 @@
 import { compareCodePoints } from "../kpi/order.js";
 import type { Track } from "../kpi/types.js";
 import { byteOrder, sortWindows } from "./byte-order.js";
+import { copyBytes } from "./bytes.js";
 import { ByteInterner, type InternerTransfer, internerBuffers, viewOf } from "./interner.js";
 
 const decoder = new TextDecoder();
@@ -432,11 +433,8 @@ class ByteList {
         out[at++] = b;
         if (b === 34) i++;
       }
-    } else if (end - start <= 32) {
-      for (let i = start; i < end; i++) out[at++] = src[i]!;
     } else {
-      out.set(src.subarray(start, end), at);
-      at += end - start;
+      at = copyBytes(out, at, src, start, end);
     }
     this.starts[this.count++] = this.used;
     this.starts[this.count] = at;
@@ -599,11 +597,9 @@ export class TrackRows {
     let at = 0;
     for (let i = 0; i < rows; i++) {
       labelAt[2 * i] = at;
-      for (let k = nameList.starts[i]!, e = nameList.starts[i + 1]!; k < e; k++)
-        labels[at++] = nameList.bytes[k]!;
+      at = copyBytes(labels, at, nameList.bytes, nameList.starts[i]!, nameList.starts[i + 1]!);
       labelAt[2 * i + 1] = at;
-      for (let k = artists.starts[i]!, e = artists.starts[i + 1]!; k < e; k++)
-        labels[at++] = artists.bytes[k]!;
+      at = copyBytes(labels, at, artists.bytes, artists.starts[i]!, artists.starts[i + 1]!);
       labelAt[2 * i + 2] = at;
     }
     const hasArtists = this.#hasArtists.subarray(0, rows);

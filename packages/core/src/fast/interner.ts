@@ -1,3 +1,4 @@
+import { copyBytes } from "./bytes.js";
 /**
  * A hash of the bytes `[start, end)` of `view`: four bytes a step (read little-endian), then
  * the last one to three, then a final mix (murmur3's) so the low bits a table keeps depend on
@@ -156,7 +157,7 @@ export class ByteInterner {
     for (let i = 0; i < n; i++) {
       const j = order[i]!;
       interner.#starts[i] = used;
-      for (let k = starts[j]!, end = starts[j + 1]!; k < end; k++) arena[used++] = bytes[k]!;
+      used = copyBytes(arena, used, bytes, starts[j]!, starts[j + 1]!);
     }
     interner.#used = used;
     interner.#size = n;
