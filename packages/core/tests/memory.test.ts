@@ -1,7 +1,8 @@
 import { setFlagsFromString } from "node:v8";
 import { runInNewContext } from "node:vm";
 import { describe, expect, it } from "vitest";
-import { computeKpis, type InputFile } from "../src/index.js";
+import { computeKpis, type InputFile, loadCatalog } from "../src/index.js";
+import { readStreamsCompact } from "../src/kpi/compute.js";
 import { memoryFile } from "./helpers.js";
 
 // A real garbage collection before each sample, so the samples measure live data, not garbage.
@@ -96,6 +97,65 @@ describe("memory", () => {
   it("stays flat when one file grows tenfold with repeated rows", async () => {
     const small = await peakHeap([streamsFile("a.csv", 50_000, 0)]);
     const large = await peakHeap([streamsFile("a.csv", 500_000, 0, 50_000)]);
+    expect(large.listens).toBe(small.listens);
+    expect(large.peak).toBeLessThan(small.peak * 1.5 + 512 * 1024);
+  });
+});
+
+/** A users file of `count` users, made on the fly (the streams below use the first 200). */
+function usersFile(count: number): InputFile {
+  return {
+    name: "users.csv",
+    open: () =>
+      (function* () {
+        const encoder = new TextEncoder();
+        let text = "user_id,user_name\n";
+        for (let u = 0; u < count; u++) {
+          text += `u${u},User ${u}\n`;
+          if (text.length > 65536) {
+            yield encoder.encode(text);
+            text = "";
+          }
+        }
+        yield encoder.encode(text);
+      })(),
+  };
+}
+
+/**
+ * Peak live memory of scanning `streams` over a catalog of `userCount` users, above what the
+ * loaded catalog and its index already hold: the KPI state and the scanner's buffers.
+ */
+async function peakOverCatalog(userCount: number, streams: InputFile): Promise<{ peak: number; listens: number }> {
+  const { catalog } = await loadCatalog({ songs: [songs], users: [usersFile(userCount)] });
+  // A first scan builds the index's lookup tables (catalog memory, not KPI state).
+  await readStreamsCompact(streamsFile("warm.csv", 20_000, 0).open, "warm.csv", catalog);
+  const base = await settle();
+  let peak = 0;
+  let calls = 0;
+  const { compact } = await readStreamsCompact(streams.open, streams.name, catalog, {
+    onProgress: () => {
+      if (++calls % 8 !== 0) return;
+      gc();
+      peak = Math.max(peak, used() - base);
+    },
+  });
+  const listens = compact.finalize().genreStats.reduce((a, g) => a + g.listenCount, 0);
+  return { peak, listens };
+}
+
+describe("memory over a growing user catalog", () => {
+  it("stays flat when the user catalog grows tenfold and the streams touch the same users", async () => {
+    const small = await peakOverCatalog(50_000, streamsFile("a.csv", 100_000, 0));
+    const large = await peakOverCatalog(500_000, streamsFile("a.csv", 100_000, 0));
+    expect(large.listens).toBe(small.listens);
+    expect(large.listens).toBeGreaterThan(0);
+    expect(large.peak).toBeLessThan(small.peak * 1.5 + 512 * 1024);
+  });
+
+  it("stays flat when the rows and the user catalog both grow tenfold", async () => {
+    const small = await peakOverCatalog(50_000, streamsFile("a.csv", 50_000, 0));
+    const large = await peakOverCatalog(500_000, streamsFile("a.csv", 500_000, 0, 50_000));
     expect(large.listens).toBe(small.listens);
     expect(large.peak).toBeLessThan(small.peak * 1.5 + 512 * 1024);
   });
