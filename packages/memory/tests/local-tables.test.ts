@@ -142,6 +142,26 @@ describe("createLocalTables", () => {
     expect((await collect(tables.files.list())).map((r) => r.fileKey)).toEqual(["a.csv"]);
   });
 
+  it("lists unfinished records from their markers, and makes the markers for older folders", async () => {
+    const tables = createLocalTables({ dir });
+    const open = { ...record("data/raw/streams/open.csv"), validationStatus: "SUCCESS" as const };
+    const done = {
+      ...record("data/raw/streams/done.csv"),
+      archivalStatus: "SUCCESS" as const,
+      archivedKey: "data/archive/2025/06/22/x_done.csv",
+    };
+    await tables.files.put(open, 0);
+    const started = await tables.files.put(record("data/raw/streams/done.csv"), 0);
+    await tables.files.put(done, started.version);
+    const keys = async () => (await collect(tables.files.listUnfinished!())).map((r) => r.fileKey);
+    expect(await keys()).toEqual(["data/raw/streams/open.csv"]);
+    expect(await readdir(join(dir, "files-open"))).toEqual([`${encodeTableName(open.fileKey)}.json`]);
+    // A folder from before the markers: read in full once, markers written for next time.
+    await rm(join(dir, "files-open"), { recursive: true });
+    expect(await keys()).toEqual(["data/raw/streams/open.csv"]);
+    expect(await readdir(join(dir, "files-open"))).toEqual([`${encodeTableName(open.fileKey)}.json`]);
+  });
+
   it("encodes table names reversibly, case-safe and short", () => {
     expect(encodeTableName("2025-06-22")).toBe("2025-06-22");
     expect(encodeTableName("a/B c.csv")).toBe("a%2F%42%20c.csv");

@@ -97,6 +97,14 @@ export interface FileStatusStore {
   put(record: Omit<FileRecord, "version">, expectedVersion: number): Promise<FileRecord>;
   /** Every record, in ascending key order. */
   list(): AsyncIterable<FileRecord>;
+  /**
+   * The records whose delivery is not finished yet (not moved out of the raw prefix, see
+   * `isFinished`), in ascending key order: what a run looks for to finish interrupted work.
+   * Optional: an adapter that keeps them apart makes that cost what is unfinished, not every
+   * file ever seen; without it the stages filter {@link list}. It may also yield finished
+   * records (the stages filter again), never miss an unfinished one.
+   */
+  listUnfinished?(): AsyncIterable<FileRecord>;
 }
 
 /** A stored KPI partial of one file for one listen date. */

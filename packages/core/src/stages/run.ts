@@ -80,7 +80,7 @@ export async function runPending(
     // A file the threads will read: start them while the catalog loads.
     if (info.size >= THREAD_MIN_BYTES) ctx.threads?.warm?.();
   }
-  for await (const record of ctx.files.list()) {
+  for await (const record of ctx.files.listUnfinished?.() ?? ctx.files.list()) {
     if (record.fileType === "streams" && !isFinished(record)) keys.add(record.fileKey);
   }
   // Loaded while the first files are handed to the threads (they read ahead meanwhile).

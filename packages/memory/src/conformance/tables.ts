@@ -5,6 +5,7 @@ import {
   type DayStateStore,
   type FileRecord,
   type FileStatusStore,
+  isFinished,
   type KpiStore,
   ObjectNotFoundError,
   type PartialEntry,
@@ -351,6 +352,26 @@ export function runFileStatusStoreConformance(options: FileStatusStoreConformanc
       for (const [i, key] of keys.entries()) await files.put(sampleRecord(key, { size: i }), 0);
       for (const [i, key] of keys.entries())
         expect(await files.get(key)).toEqual(versioned(sampleRecord(key, { size: i }), 1));
+    });
+
+    it("finds every unfinished record (listUnfinished when it has one), in key order", async () => {
+      const { files, ns } = await setup();
+      const unfinished = (store: FileStatusStore) =>
+        collect(store.listUnfinished?.() ?? store.list()).then((records) =>
+          records.filter((r) => r.fileKey.startsWith(`${ns}/`) && !isFinished(r)).map((r) => r.fileKey),
+        );
+      const keys = ["c.csv", "a.csv", "b.csv", "d.csv"].map((name) => `${ns}/data/raw/streams/${name}`);
+      const versions = new Map<string, number>();
+      for (const key of keys) versions.set(key, (await files.put(sampleRecord(key), 0)).version);
+      expect(await unfinished(files)).toEqual(sortUtf8(keys));
+      // b is finished (moved out); d goes on (still unfinished); a record made finished from
+      // the start is never among them.
+      const b = keys[2]!;
+      await files.put({ ...fullRecord(b), fileKey: b }, versions.get(b)!);
+      const d = keys[3]!;
+      await files.put(sampleRecord(d, { validationStatus: "SUCCESS" }), versions.get(d)!);
+      await files.put(fullRecord(`${ns}/data/raw/streams/e.csv`), 0);
+      expect(await unfinished(files)).toEqual(sortUtf8([keys[0]!, keys[1]!, d]));
     });
 
     it("lists records in ascending key order (UTF-8 bytes)", async () => {

@@ -6,6 +6,7 @@ import {
   type DayKpis,
   type DayStatePointer,
   type FileRecord,
+  isFinished,
   ObjectNotFoundError,
 } from "@musicpipe/core";
 import {
@@ -232,6 +233,28 @@ export function createLocalTables(options: LocalTablesOptions): Tables {
   const dir = resolve(options.dir);
   const kpiFolder = join(dir, "kpis");
   const fileFolder = join(dir, "files");
+  // One empty file per unfinished record (same name as the record's), for listUnfinished.
+  const openFolder = join(dir, "files-open");
+  const markerPath = (fileKey: string) => join(openFolder, `${encodeTableName(fileKey)}${SUFFIX}`);
+  async function writeMarker(fileKey: string): Promise<void> {
+    await mkdir(openFolder, { recursive: true });
+    await writeFile(markerPath(fileKey), "");
+  }
+  /** The records of these file names (a name without a record is skipped), read a few at a time. */
+  async function readRecords(names: readonly string[]): Promise<FileRecord[]> {
+    const records: FileRecord[] = [];
+    for (let i = 0; i < names.length; i += 32) {
+      const read = await Promise.all(
+        names.slice(i, i + 32).map(async (name) => {
+          const path = join(fileFolder, name);
+          const value = await readJson(path);
+          return value === undefined ? undefined : checkRecord(path, value, undefined);
+        }),
+      );
+      for (const record of read) if (record !== undefined) records.push(record);
+    }
+    return records;
+  }
   const partialFolder = (listenDate: string) => join(dir, "partials", encodeTableName(listenDate));
   const dayFolder = (listenDate: string) => join(dir, "days", encodeTableName(listenDate));
   const pointerPath = (listenDate: string, shard: number) => join(dayFolder(listenDate), `${shard}${SUFFIX}`);
@@ -294,21 +317,42 @@ export function createLocalTables(options: LocalTablesOptions): Tables {
         checkExpectedVersion(what, expectedVersion);
         const path = filePath(record.fileKey);
         return serialized(path, async () => {
-          const found = (await readRecord(record.fileKey))?.version ?? 0;
+          const previous = await readRecord(record.fileKey);
+          const found = previous?.version ?? 0;
           if (found !== expectedVersion) throw versionConflict(what, expectedVersion, found, record.fileKey);
           const stored = asStored<FileRecord>({ ...record, version: expectedVersion + 1 });
+          // An unfinished record always has its marker: written before the record becomes
+          // unfinished, removed after it is finished (a marker left behind is only read again).
+          const open = !isFinished(stored);
+          const wasOpen = previous !== undefined && !isFinished(previous);
+          if (open && !wasOpen) await writeMarker(record.fileKey);
           await writeJsonAtomically(path, fileFolder, stored, true);
+          if (!open && wasOpen) await rm(markerPath(record.fileKey), { force: true });
           return stored;
         });
       },
       async *list() {
-        const records: FileRecord[] = [];
-        for (const name of await recordNames(fileFolder)) {
-          const path = join(fileFolder, name);
-          const value = await readJson(path);
-          if (value !== undefined) records.push(checkRecord(path, value, undefined));
+        yield* sortByUtf8(await readRecords(await recordNames(fileFolder)), (record) => record.fileKey);
+      },
+      async *listUnfinished() {
+        let names: string[];
+        try {
+          names = (await readdir(openFolder)).filter((name) => name.endsWith(SUFFIX));
+        } catch (err) {
+          if ((err as NodeJS.ErrnoException).code !== "ENOENT") throw err;
+          // Tables written before the markers existed: every record is read once, and the
+          // unfinished ones get their marker.
+          const open = (await readRecords(await recordNames(fileFolder))).filter((r) => !isFinished(r));
+          await mkdir(openFolder, { recursive: true });
+          for (const record of open) await writeMarker(record.fileKey);
+          yield* sortByUtf8(open, (record) => record.fileKey);
+          return;
         }
-        yield* sortByUtf8(records, (record) => record.fileKey);
+        const records = await readRecords(names);
+        yield* sortByUtf8(
+          records.filter((record) => !isFinished(record)),
+          (record) => record.fileKey,
+        );
       },
     },
 

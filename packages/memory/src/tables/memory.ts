@@ -2,6 +2,7 @@ import {
   type DayKpis,
   type DayStatePointer,
   type FileRecord,
+  isFinished,
   ObjectNotFoundError,
   type StoredPartial,
 } from "@musicpipe/core";
@@ -64,6 +65,10 @@ export function createMemoryTables(): Tables {
       async *list() {
         const snapshot = sortByUtf8([...records.values()], (record) => record.fileKey);
         for (const record of snapshot) yield structuredClone(record);
+      },
+      async *listUnfinished() {
+        const open = [...records.values()].filter((record) => !isFinished(record));
+        for (const record of sortByUtf8(open, (r) => r.fileKey)) yield structuredClone(record);
       },
     },
 
