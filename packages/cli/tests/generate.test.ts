@@ -312,3 +312,53 @@ describe("generating again into the same folder", () => {
     ]);
   });
 });
+
+describe("generate's counts and skews", () => {
+  /** Share of all listens taken by the most played track and by the most active user. */
+  async function topShares(options: Partial<GenerateOptions>): Promise<{ track: number; user: number }> {
+    const out = join(root, `skew-${options.trackSkew}-${options.userSkew}`);
+    const generated = await generateDataset({
+      ...BASE,
+      files: 1,
+      songs: 2_000,
+      users: 1_000,
+      ...options,
+      out,
+    });
+    const streams = generated.files.find((f) => f.kind === "streams" && f.valid)!;
+    const tracks = new Map<string, number>();
+    const users = new Map<string, number>();
+    const rows = (await records(streams.path)).slice(1);
+    for (const [user, track] of rows) {
+      tracks.set(track!, (tracks.get(track!) ?? 0) + 1);
+      users.set(user!, (users.get(user!) ?? 0) + 1);
+    }
+    const songRows = generated.files.find((f) => f.kind === "songs")!;
+    const userRows = generated.files.find((f) => f.kind === "users")!;
+    expect(songRows.rows).toBeGreaterThanOrEqual(2_000);
+    expect(userRows.rows).toBe(1_000);
+    return {
+      track: Math.max(...tracks.values()) / rows.length,
+      user: Math.max(...users.values()) / rows.length,
+    };
+  }
+
+  it("takes the catalog sizes given, and spreads listens evenly with skews of 0", async () => {
+    const flat = await topShares({ trackSkew: 0, userSkew: 0 });
+    const steep = await topShares({ trackSkew: 1.5, userSkew: 1.2 });
+    // Uniform: the top track has about 1/2,000 of the listens, the top user about 1/1,000.
+    expect(flat.track).toBeLessThan(5 / 2_000);
+    expect(flat.user).toBeLessThan(5 / 1_000);
+    expect(steep.track).toBeGreaterThan(10 * flat.track);
+    expect(steep.user).toBeGreaterThan(10 * flat.user);
+  });
+
+  it("rejects a skew out of range", async () => {
+    const out = join(root, "bad-skew");
+    await expect(generateDataset({ ...BASE, out, trackSkew: -0.1 })).rejects.toThrow(ConfigurationError);
+    await expect(generateDataset({ ...BASE, out, userSkew: 11 })).rejects.toThrow(ConfigurationError);
+    await expect(generateDataset({ ...BASE, out, trackSkew: Number.NaN })).rejects.toThrow(
+      ConfigurationError,
+    );
+  });
+});

@@ -112,3 +112,29 @@ describe("musicpipe run --root over the edge-case set, in two batches and with a
     expect(r.stderr).toMatch(/is not a folder/);
   });
 });
+
+describe("musicpipe run --listener-shards", () => {
+  it("stores three shards a date and exports the KPIs of one", async () => {
+    const { generateDataset } = await import("../src/generate/index.js");
+    const exports: unknown[] = [];
+    for (const shards of [1, 3]) {
+      const root = await mkdtemp(join(tmpdir(), `musicpipe-shards-${shards}-`));
+      await generateDataset({ out: root, streams: 20_000, days: 3, seed: 5, files: 2 });
+      const run = await cli("run", "--root", root, "--quiet", "--listener-shards", String(shards));
+      expect(run.code, run.stderr).toBe(1); // the generator's invalid streams file is rejected
+      const out = join(root, "kpis.json");
+      expect((await cli("export", "--root", root, "--out", out)).code).toBe(0);
+      exports.push(JSON.parse(await readFile(out, "utf8")));
+      const pointers = await readdir(join(root, ".musicpipe/days/2025-06-22"));
+      expect(pointers.sort()).toEqual(Array.from({ length: shards }, (_, s) => `${s}.json`));
+    }
+    expect(exports[1]).toEqual(exports[0]);
+  });
+
+  it("refuses a shard count out of range", async () => {
+    const root = await mkdtemp(join(tmpdir(), "musicpipe-shards-bad-"));
+    const run = await cli("run", "--root", root, "--listener-shards", "5000");
+    expect(run.code).toBe(2);
+    expect(run.stderr).toMatch(/--listener-shards/);
+  });
+});
