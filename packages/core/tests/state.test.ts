@@ -4,8 +4,10 @@ import {
   BlobFormatError,
   CatalogIndex,
   computeKpis,
+  KpiAccumulator,
   type KpiSet,
   loadCatalog,
+  partialToState,
   scanStreamsFast,
 } from "../src/index.js";
 import { type CompiledCatalog, decodeCatalog, encodeCatalog } from "../src/state/catalog-blob.js";
@@ -270,5 +272,43 @@ describe("compiled catalogs", () => {
       expect(() => decodeCatalog(blob)).toThrow(BlobFormatError);
       expect(() => decodeCatalog(blob)).toThrow(message);
     }
+  });
+});
+
+describe("partialToState", () => {
+  it("reads a partial blob as the general accumulator's state, with the KPIs of the same rows", async () => {
+    const catalog = await compile(TRACKS, USERS);
+    await fc.assert(
+      fc.asyncProperty(
+        fc.array(row, { minLength: 1, maxLength: 60 }),
+        fc.integer({ min: 1, max: 4 }),
+        async (rows, shards) => {
+          const blobs = await partialsOf(rows, catalog, shards, "s.csv");
+          const expected = (
+            await computeKpis(
+              {
+                streams: [memoryFile("s.csv", streamsCsv(rows))],
+                songs: [memoryFile("songs.csv", songsCsv(TRACKS))],
+                users: [memoryFile("users.csv", usersCsv(USERS))],
+              },
+              { maxBadRowShare: 1 },
+            )
+          ).kpis;
+          for (const [listenDate, blob] of blobs) {
+            const acc = KpiAccumulator.fromState(partialToState(blob, catalog));
+            expect(acc.finalize()).toEqual(ofDate(expected, listenDate));
+          }
+        },
+      ),
+      { numRuns: 40 },
+    );
+  });
+
+  it("refuses a blob with another catalog than the one given", async () => {
+    const catalog = await compile(TRACKS, USERS);
+    const other = await compile(TRACKS.slice(0, 20), USERS);
+    const rows: Row[] = [{ day: 1, user: USERS[0]!, track: TRACKS[0]!, second: 5 }];
+    const [[, blob]] = [...(await partialsOf(rows, catalog, 1, "s.csv"))];
+    expect(() => partialToState(blob!, other)).toThrow(BlobFormatError);
   });
 });
