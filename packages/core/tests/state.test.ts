@@ -308,7 +308,7 @@ describe("partialToState", () => {
     const catalog = await compile(TRACKS, USERS);
     const other = await compile(TRACKS.slice(0, 20), USERS);
     const rows: Row[] = [{ day: 1, user: USERS[0]!, track: TRACKS[0]!, second: 5 }];
-    const [[, blob]] = [...(await partialsOf(rows, catalog, 1, "s.csv"))];
-    expect(() => partialToState(blob!, other)).toThrow(BlobFormatError);
+    const blob = [...(await partialsOf(rows, catalog, 1, "s.csv")).values()][0]!;
+    expect(() => partialToState(blob, other)).toThrow(BlobFormatError);
   });
 });
