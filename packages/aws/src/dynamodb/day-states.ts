@@ -1,15 +1,7 @@
-import { type DynamoDBDocumentClient, GetCommand, PutCommand } from "@aws-sdk/lib-dynamodb";
+import { type DynamoDBDocumentClient, GetCommand } from "@aws-sdk/lib-dynamodb";
 import type { DayStatePointer, DayStateStore } from "@musicpipe/core";
-import {
-  checkExpectedVersion,
-  type Item,
-  ItemReader,
-  isVersioned,
-  scanAll,
-  versionConflict,
-  versionInError,
-} from "./items.js";
-import { isConditionalCheckFailed, type RetryOptions, retryTransient } from "./retry.js";
+import { checkExpectedVersion, type Item, ItemReader, isVersioned, putVersioned, scanAll } from "./items.js";
+import type { RetryOptions } from "./retry.js";
 
 function pointerItem(pointer: DayStatePointer): Item {
   return {
@@ -67,30 +59,7 @@ export function createDynamoDbDayStateStore(
       const item = pointerItem({ ...pointer, version: expectedVersion + 1 });
       // The same checks on every adapter (a malformed pointer is refused before it is sent).
       pointerOf(table, item);
-      try {
-        await retryTransient(
-          () =>
-            doc.send(
-              new PutCommand({
-                TableName: table,
-                Item: item,
-                ConditionExpression:
-                  expectedVersion === 0 ? "attribute_not_exists(#version)" : "#version = :expected",
-                ExpressionAttributeNames: { "#version": "version" },
-                ...(expectedVersion === 0
-                  ? {}
-                  : { ExpressionAttributeValues: { ":expected": expectedVersion } }),
-                ReturnValuesOnConditionCheckFailure: "ALL_OLD",
-              }),
-            ),
-          retry(),
-        );
-      } catch (error) {
-        if (!isConditionalCheckFailed(error)) throw error;
-        throw versionConflict(what, expectedVersion, versionInError((error as { Item?: unknown }).Item), {
-          cause: error,
-        });
-      }
+      await putVersioned(doc, table, item, expectedVersion, retry(), { what });
       return pointerOf(table, item);
     },
 

@@ -1,4 +1,4 @@
-import { type DynamoDBDocumentClient, GetCommand, PutCommand } from "@aws-sdk/lib-dynamodb";
+import { type DynamoDBDocumentClient, GetCommand } from "@aws-sdk/lib-dynamodb";
 import type {
   FileKind,
   FileRecord,
@@ -13,13 +13,12 @@ import {
   type Item,
   ItemReader,
   isVersioned,
+  putVersioned,
   scanAll,
   sortByUtf8,
-  versionConflict,
-  versionInError,
   withoutUndefined,
 } from "./items.js";
-import { isConditionalCheckFailed, type RetryOptions, retryTransient } from "./retry.js";
+import type { RetryOptions } from "./retry.js";
 
 const FILE_KINDS: ReadonlySet<string> = new Set<FileKind>(["streams", "songs", "users"]);
 const STAGE_STATUSES: ReadonlySet<string> = new Set<StageStatus>([
@@ -183,29 +182,7 @@ export function createDynamoDbFileStatusStore(
       const what = `file status write of '${record.fileKey}'`;
       checkExpectedVersion(what, expectedVersion);
       const item = fileRecordItem({ ...record, version: expectedVersion + 1 });
-      try {
-        await retryTransient(
-          () =>
-            doc.send(
-              new PutCommand({
-                TableName: table,
-                Item: item,
-                ConditionExpression:
-                  expectedVersion === 0 ? "attribute_not_exists(#version)" : "#version = :expected",
-                ExpressionAttributeNames: { "#version": "version" },
-                ...(expectedVersion === 0
-                  ? {}
-                  : { ExpressionAttributeValues: { ":expected": expectedVersion } }),
-                ReturnValuesOnConditionCheckFailure: "ALL_OLD",
-              }),
-            ),
-          retry(),
-        );
-      } catch (error) {
-        if (!isConditionalCheckFailed(error)) throw error;
-        const found = versionInError((error as { Item?: unknown }).Item);
-        throw versionConflict(what, expectedVersion, found, { file: record.fileKey, cause: error });
-      }
+      await putVersioned(doc, table, item, expectedVersion, retry(), { what, file: record.fileKey });
       // What a get would return: the same mapping both ways.
       return fileRecordOf(table, item);
     },

@@ -1,11 +1,13 @@
 import {
   type DynamoDBDocumentClient,
+  PutCommand,
   QueryCommand,
   type QueryCommandInput,
   ScanCommand,
   type ScanCommandInput,
 } from "@aws-sdk/lib-dynamodb";
 import { ConditionFailedError, ConfigurationError, MusicpipeError } from "@musicpipe/core";
+import { isConditionalCheckFailed, type RetryOptions, retryTransient } from "./retry.js";
 
 /** A DynamoDB item in document-client form. */
 export type Item = Record<string, unknown>;
@@ -191,5 +193,44 @@ export function checkExpectedVersion(
     throw new ConfigurationError(
       `${what}: expectedVersion must be a non-negative integer, got ${String(expectedVersion)}`,
     );
+  }
+}
+
+/**
+ * Puts `item` if the stored item has version `expectedVersion` (0: none stored), retrying
+ * transient errors; a stored item of another version fails with {@link versionConflict}
+ * (`what` and `file` name the write in its message).
+ */
+export async function putVersioned(
+  doc: DynamoDBDocumentClient,
+  table: string,
+  item: Item,
+  expectedVersion: number,
+  retry: RetryOptions,
+  conflict: { readonly what: string; readonly file?: string | undefined },
+): Promise<void> {
+  try {
+    await retryTransient(
+      () =>
+        doc.send(
+          new PutCommand({
+            TableName: table,
+            Item: item,
+            ConditionExpression:
+              expectedVersion === 0 ? "attribute_not_exists(#version)" : "#version = :expected",
+            ExpressionAttributeNames: { "#version": "version" },
+            ...(expectedVersion === 0 ? {} : { ExpressionAttributeValues: { ":expected": expectedVersion } }),
+            ReturnValuesOnConditionCheckFailure: "ALL_OLD",
+          }),
+        ),
+      retry,
+    );
+  } catch (error) {
+    if (!isConditionalCheckFailed(error)) throw error;
+    const found = versionInError((error as { Item?: unknown }).Item);
+    throw versionConflict(conflict.what, expectedVersion, found, {
+      ...(conflict.file === undefined ? {} : { file: conflict.file }),
+      cause: error,
+    });
   }
 }
