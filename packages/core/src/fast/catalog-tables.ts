@@ -113,6 +113,23 @@ export class UserTable {
   }
 }
 
+/** Genre names numbered in the order first seen. */
+class GenreNumbers {
+  readonly names: string[] = [];
+  readonly #index = new Map<string, number>();
+
+  /** The number of `name`, given the next one when new. */
+  of(name: string): number {
+    let g = this.#index.get(name);
+    if (g === undefined) {
+      g = this.names.length;
+      this.names.push(name);
+      this.#index.set(name, g);
+    }
+    return g;
+  }
+}
+
 /**
  * Tracks by position: ids interned by their bytes, genre index, duration and the UTF-8 bytes of
  * name and artists. The columnar form of a catalog's songs (no object or string per track).
@@ -128,8 +145,7 @@ export class TrackTable {
   hasArtists: Uint8Array = new Uint8Array(16);
   /** Where each track's label is in {@link labelAt} / {@link hasArtists}, when not at its own position. */
   #labelOf: Int32Array | undefined;
-  readonly genres: string[] = [];
-  readonly #genreIndex = new Map<string, number>();
+  readonly #genres = new GenreNumbers();
   #labelsUsed = 0;
   #sorted = true;
 
@@ -145,15 +161,14 @@ export class TrackTable {
     return this.#sorted || this.ids.size < 2;
   }
 
+  /** Genre names by index, in the order first seen. */
+  get genres(): readonly string[] {
+    return this.#genres.names;
+  }
+
   /** The index of a genre name, added when new. */
   genreIndex(name: string): number {
-    let g = this.#genreIndex.get(name);
-    if (g === undefined) {
-      g = this.genres.length;
-      this.genres.push(name);
-      this.#genreIndex.set(name, g);
-    }
-    return g;
+    return this.#genres.of(name);
   }
 
   /**
@@ -514,22 +529,20 @@ export class TrackRows {
   #genre = new Int32Array(1024);
   #duration = new Float64Array(1024);
   #hasArtists = new Uint8Array(1024);
-  readonly genres: string[] = [];
-  readonly #genreIndex = new Map<string, number>();
+  readonly #genres = new GenreNumbers();
 
   get count(): number {
     return this.#ids.count;
   }
 
+  /** Genre names by index, in the order first seen. */
+  get genres(): readonly string[] {
+    return this.#genres.names;
+  }
+
   /** The index of a genre name, added when new. */
   genreIndex(name: string): number {
-    let g = this.#genreIndex.get(name);
-    if (g === undefined) {
-      g = this.genres.length;
-      this.genres.push(name);
-      this.#genreIndex.set(name, g);
-    }
-    return g;
+    return this.#genres.of(name);
   }
 
   /** Appends a song: the id's bytes (doubled quotes undone when `quoted`), its genre index and duration. */
