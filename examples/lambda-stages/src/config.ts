@@ -1,7 +1,7 @@
 import { createJsonLogger, logLevelFrom, type StageHandlerOptions } from "@musicpipe/aws/lambda";
 import { createEmfMetrics } from "@musicpipe/aws/metrics";
 import { createSnsNotifier } from "@musicpipe/aws/sns";
-import { ConfigurationError } from "@musicpipe/core";
+import { ConfigurationError, MAX_SHARDS } from "@musicpipe/core";
 
 /** Environment variables naming a table, by table role. */
 export const TABLE_VARIABLES = {
@@ -10,6 +10,7 @@ export const TABLE_VARIABLES = {
   topGenres: "MUSICPIPE_TOP_GENRES_TABLE",
   files: "MUSICPIPE_FILES_TABLE",
   partials: "MUSICPIPE_PARTIALS_TABLE",
+  dayStates: "MUSICPIPE_DAY_STATES_TABLE",
 } as const;
 
 type Env = Readonly<Record<string, string | undefined>>;
@@ -25,11 +26,12 @@ const set = (env: Env, name: string): string | undefined => {
  * | variable | meaning | default |
  * |---|---|---|
  * | `MUSICPIPE_SNS_TOPIC_ARN` | SNS topic told about rejected files and failed stages | no notices |
- * | `MUSICPIPE_KPIS_TABLE`, `_TOP_SONGS_TABLE`, `_TOP_GENRES_TABLE`, `_FILES_TABLE`, `_PARTIALS_TABLE` | table names | the seed's names, `MusicpipePartials` |
+ * | `MUSICPIPE_KPIS_TABLE`, `_TOP_SONGS_TABLE`, `_TOP_GENRES_TABLE`, `_FILES_TABLE`, `_PARTIALS_TABLE`, `_DAY_STATES_TABLE` | table names | the seed's names, `MusicpipePartials`, `MusicpipeDayStates` |
  * | `MUSICPIPE_METRICS_NAMESPACE` | CloudWatch namespace of the EMF metrics | `Musicpipe` |
  * | `MUSICPIPE_S3_PREFIX` | key prefix of the pipeline in the bucket | none |
  * | `MUSICPIPE_ALLOWED_BUCKETS` | comma-separated buckets events may name | any |
  * | `MUSICPIPE_MAX_BAD_ROW_SHARE` | share of bad rows (0-1) above which a file is rejected | 0.1 |
+ * | `MUSICPIPE_LISTENER_SHARDS` | listener shards of each new listen date's state (1 to `MAX_SHARDS`) | 1 |
  * | `MUSICPIPE_LOG_LEVEL`, else `AWS_LAMBDA_LOG_LEVEL` | `debug`, `info`, `warn`, `error` | `info` |
  *
  * A malformed value throws {@link ConfigurationError} at cold start, before any event.
@@ -51,6 +53,16 @@ export function stageOptionsFromEnv(env: Env): StageHandlerOptions {
     if (!Number.isFinite(maxBadRowShare) || maxBadRowShare < 0 || maxBadRowShare > 1) {
       throw new ConfigurationError(
         `MUSICPIPE_MAX_BAD_ROW_SHARE must be a number from 0 to 1, got '${share}'`,
+      );
+    }
+  }
+  const shards = set(env, "MUSICPIPE_LISTENER_SHARDS");
+  let listenerShards: number | undefined;
+  if (shards !== undefined) {
+    listenerShards = Number(shards);
+    if (!/^\d+$/.test(shards) || listenerShards < 1 || listenerShards > MAX_SHARDS) {
+      throw new ConfigurationError(
+        `MUSICPIPE_LISTENER_SHARDS must be a whole number from 1 to ${MAX_SHARDS}, got '${shards}'`,
       );
     }
   }
@@ -76,5 +88,6 @@ export function stageOptionsFromEnv(env: Env): StageHandlerOptions {
             .filter((b) => b !== ""),
         }),
     ...(maxBadRowShare === undefined ? {} : { validation: { maxBadRowShare } }),
+    ...(listenerShards === undefined ? {} : { listenerShards }),
   };
 }

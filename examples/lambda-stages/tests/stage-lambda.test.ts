@@ -2,8 +2,9 @@ import { execFile } from "node:child_process";
 import { existsSync, readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
+import { DEFAULT_TABLE_NAMES } from "@musicpipe/aws/dynamodb";
 import { describe, expect, it } from "vitest";
-import { stageOptionsFromEnv } from "../src/config.js";
+import { stageOptionsFromEnv, TABLE_VARIABLES } from "../src/config.js";
 
 const BUNDLE = fileURLToPath(new URL("../dist/index.mjs", import.meta.url));
 
@@ -13,27 +14,39 @@ describe("the stage Lambda's configuration", () => {
     expect(options.tableNames).toEqual({});
     expect(options.notifier).toBeUndefined();
     expect(options.allowedBuckets).toBeUndefined();
+    expect(options.listenerShards).toBeUndefined();
     expect(options.logger).toBeDefined();
     expect(options.metrics).toBeDefined();
   });
 
-  it("reads table names, topic, namespace, prefix, buckets, threshold and log level", () => {
+  it("has a variable for every table the adapters use", () => {
+    expect(Object.keys(TABLE_VARIABLES).sort()).toEqual(Object.keys(DEFAULT_TABLE_NAMES).sort());
+  });
+
+  it("reads table names, topic, namespace, prefix, buckets, threshold, shards and log level", () => {
     const options = stageOptionsFromEnv({
       MUSICPIPE_KPIS_TABLE: "Kpis-prod",
       MUSICPIPE_FILES_TABLE: "Files-prod",
+      MUSICPIPE_DAY_STATES_TABLE: "DayStates-prod",
       MUSICPIPE_PARTIALS_TABLE: " ",
       MUSICPIPE_SNS_TOPIC_ARN: "arn:aws:sns:eu-west-1:123456789012:musicpipe-failures",
       MUSICPIPE_METRICS_NAMESPACE: "Musicpipe/Prod",
       MUSICPIPE_S3_PREFIX: "tenant-a/",
       MUSICPIPE_ALLOWED_BUCKETS: "music-raw, music-replay",
       MUSICPIPE_MAX_BAD_ROW_SHARE: "0.05",
+      MUSICPIPE_LISTENER_SHARDS: "8",
       AWS_LAMBDA_LOG_LEVEL: "DEBUG",
     });
-    expect(options.tableNames).toEqual({ kpis: "Kpis-prod", files: "Files-prod" });
+    expect(options.tableNames).toEqual({
+      kpis: "Kpis-prod",
+      files: "Files-prod",
+      dayStates: "DayStates-prod",
+    });
     expect(typeof options.notifier?.notify).toBe("function");
     expect(options.prefix).toBe("tenant-a/");
     expect(options.allowedBuckets).toEqual(["music-raw", "music-replay"]);
     expect(options.validation).toEqual({ maxBadRowShare: 0.05 });
+    expect(options.listenerShards).toBe(8);
     expect((options.logger as { level?: string }).level).toBe("debug");
   });
 
@@ -41,6 +54,8 @@ describe("the stage Lambda's configuration", () => {
     expect(() => stageOptionsFromEnv({ MUSICPIPE_SNS_TOPIC_ARN: "musicpipe-failures" })).toThrow(/topicArn/);
     expect(() => stageOptionsFromEnv({ MUSICPIPE_METRICS_NAMESPACE: "AWS/Lambda" })).toThrow(/namespace/);
     expect(() => stageOptionsFromEnv({ MUSICPIPE_MAX_BAD_ROW_SHARE: "10%" })).toThrow(/MAX_BAD_ROW_SHARE/);
+    for (const shards of ["0", "1.5", "-2", "4097", "many"])
+      expect(() => stageOptionsFromEnv({ MUSICPIPE_LISTENER_SHARDS: shards })).toThrow(/LISTENER_SHARDS/);
   });
 });
 
