@@ -116,10 +116,50 @@ describe("examples/infra policies", () => {
     ]) {
       expect(actions.has(never), never).toBe(false);
     }
-    const deletes = policy("stage-lambda.json").Statement.filter((s) =>
-      list(s.Action).includes("s3:DeleteObject"),
-    );
-    expect(deletes.flatMap((s) => list(s.Resource))).toEqual(["arn:aws:s3:::BUCKET/data/raw/streams/*"]);
+  });
+
+  it("give each table the stage Lambda uses exactly the actions its adapter calls there", () => {
+    const byTable = new Map<string, Set<string>>();
+    for (const statement of policy("stage-lambda.json").Statement) {
+      for (const resource of list(statement.Resource)) {
+        const table = /:table\/([A-Za-z0-9_.-]+)$/.exec(resource)?.[1];
+        if (table === undefined) continue;
+        const actions = byTable.get(table) ?? new Set<string>();
+        for (const action of list(statement.Action)) actions.add(action.replace("dynamodb:", ""));
+        byTable.set(table, actions);
+      }
+    }
+    const sorted = (table: string) => [...(byTable.get(table) ?? [])].sort();
+    expect([...byTable.keys()].sort()).toEqual([
+      "FileValidationMetadata",
+      "MusicStreamingKPIs",
+      "MusicpipeDayStates",
+      "MusicpipePartials",
+      "TopGenresByDay",
+      "TopSongsByGenre",
+    ]);
+    expect(sorted("FileValidationMetadata")).toEqual(["GetItem", "PutItem"]);
+    expect(sorted("TopGenresByDay")).toEqual(["ConditionCheckItem", "GetItem", "UpdateItem"]);
+    expect(sorted("MusicStreamingKPIs")).toEqual(["DeleteItem", "PutItem", "Query"]);
+    expect(sorted("TopSongsByGenre")).toEqual(["DeleteItem", "PutItem", "Query"]);
+    expect(sorted("MusicpipePartials")).toEqual(["BatchWriteItem", "DeleteItem", "PutItem", "Query"]);
+    expect(sorted("MusicpipeDayStates")).toEqual(["GetItem", "PutItem"]);
+  });
+
+  it("let the stage Lambda delete only moved streams files, merged partials and stale day states", () => {
+    const statements = policy("stage-lambda.json").Statement;
+    const on = (action: string) =>
+      statements.filter((s) => list(s.Action).includes(action)).flatMap((s) => list(s.Resource));
+    expect(on("s3:DeleteObject").sort()).toEqual([
+      "arn:aws:s3:::BUCKET/data/partials/*",
+      "arn:aws:s3:::BUCKET/data/raw/streams/*",
+      "arn:aws:s3:::BUCKET/data/state/days/*",
+    ]);
+    // Partials, day states and compiled catalogs are read and written as blobs.
+    for (const action of ["s3:GetObject", "s3:PutObject"]) {
+      expect(on(action)).toContain("arn:aws:s3:::BUCKET/data/partials/*");
+      expect(on(action)).toContain("arn:aws:s3:::BUCKET/data/state/*");
+    }
   });
 
   it("let MWAA invoke only the stage function, and the triggers only trigger", () => {
