@@ -126,7 +126,10 @@ function usersFile(count: number): InputFile {
  * Peak live memory of scanning `streams` over a catalog of `userCount` users, above what the
  * loaded catalog and its index already hold: the KPI state and the scanner's buffers.
  */
-async function peakOverCatalog(userCount: number, streams: InputFile): Promise<{ peak: number; listens: number }> {
+async function peakOverCatalog(
+  userCount: number,
+  streams: InputFile,
+): Promise<{ peak: number; listens: number }> {
   const { catalog } = await loadCatalog({ songs: [songs], users: [usersFile(userCount)] });
   // A first scan builds the index's lookup tables (catalog memory, not KPI state).
   await readStreamsCompact(streamsFile("warm.csv", 20_000, 0).open, "warm.csv", catalog);
