@@ -151,7 +151,6 @@ describe("day states", () => {
 
   it("count a partial whose fingerprint they include once, however often it comes", async () => {
     const catalog = await compile(TRACKS, USERS);
-    const catalogs = new Map([[catalog.digest, catalog]]);
     const rows: Row[] = [
       { day: 0, user: "user-1", track: "t01", second: 10 },
       { day: 0, user: "user-2", track: "t01", second: 20 },

@@ -16,7 +16,7 @@ import {
   validateStage,
 } from "@musicpipe/core";
 import { describe, expect, it } from "vitest";
-import { HEADER, memoryPipeline, SONGS, storedKpis, USERS } from "./pipeline-helpers.js";
+import { HEADER, keys, memoryPipeline, SONGS, storedKpis, text, USERS } from "./pipeline-helpers.js";
 
 const DATE = "2025-06-22";
 const mem = (name: string, content: string): InputFile => ({ name, open: () => [Buffer.from(content)] });
@@ -176,5 +176,27 @@ describe("day states", () => {
     expect(new Set(reads.slice(1)).size).toBe(1);
     expect(Math.max(...pointerBytes) - Math.min(...pointerBytes)).toBeLessThan(8);
     expect(await storedKpis(createContext(config))).toEqual(await batch(all));
+  });
+
+  it("refuse a shard the date does not have", async () => {
+    const p = await memoryPipeline({ listenerShards: 2 });
+    await p.objects.put("data/raw/streams/a.csv", streams(1));
+    await runPending(p.context());
+    await expect(loadDayShard(p.context(), DATE, 2)).rejects.toMatchObject({ code: "invalid_shard" });
+    await expect(loadDayShard(p.context(), DATE, -1)).rejects.toMatchObject({ code: "invalid_shard" });
+    expect((await loadDayShard(p.context(), DATE, 1)).absorbed).toBe(0);
+  });
+
+  it("write a compiled catalog anew when the stored one is damaged", async () => {
+    const p = await memoryPipeline();
+    await p.objects.put("data/raw/streams/a.csv", streams(1));
+    await runPending(p.context());
+    const key = (await keys(p.objects, "data/state/catalogs/")).find((k) => k.endsWith(".mpc"))!;
+    const good = await text(p.objects, key);
+    await p.objects.put(key, "not a catalog");
+    await p.objects.put("data/raw/streams/b.csv", streams(2));
+    await runPending(p.context());
+    expect(await text(p.objects, key)).toBe(good);
+    expect(await storedKpis(p.context())).toEqual(await batch([streams(1), streams(2)]));
   });
 });

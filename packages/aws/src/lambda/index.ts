@@ -15,6 +15,8 @@ export {
 export {
   type AirflowStageEvent,
   createStageHandler,
+  type DateFinishEvent,
+  type DateFinishResult,
   type DateLoadEvent,
   type DateLoadResult,
   type FileStageEvent,

@@ -275,15 +275,19 @@ async function loadCompiled(ctx: PipelineContext): Promise<LoadedCatalog> {
   const { songs, users, inputs, bytes: catalogBytes } = await catalogInputs(ctx);
   const state = ctx.stateObjects;
   let compiled: CompiledCatalog | undefined;
+  /** A stored blob that could not be read (damaged, or of another version): written anew. */
+  let unreadable: string | undefined;
   if (inputs !== undefined) {
+    let key: string | undefined;
     try {
       const digest = new TextDecoder()
         .decode(await readAll(state, catalogInputsKey(ctx.layout, inputs)))
         .trim();
-      const key = catalogKey(ctx.layout, digest);
+      key = catalogKey(ctx.layout, digest);
       compiled = decodeCatalog(await readAll(state, key), key);
     } catch (err) {
       if (!(err instanceof ObjectNotFoundError || err instanceof BlobFormatError)) throw err;
+      if (err instanceof BlobFormatError) unreadable = key;
       if (err instanceof BlobFormatError)
         ctx.logger.warn("stored compiled catalog unreadable; compiling again", { code: err.code });
     }
@@ -320,8 +324,9 @@ async function loadCompiled(ctx: PipelineContext): Promise<LoadedCatalog> {
         : encodeCatalog(index, reports);
     const key = catalogKey(ctx.layout, digest);
     const stored = (async () => {
-      // Content-addressed: an existing blob of this digest holds these bytes already.
-      if ((await state.head(key)) === undefined)
+      // Content-addressed: an existing blob of this digest holds these bytes already, unless
+      // it is the one that could not be read.
+      if (key === unreadable || (await state.head(key)) === undefined)
         await state.put(key, bytes, { contentType: "application/octet-stream" });
       if (inputs !== undefined)
         await state.put(catalogInputsKey(ctx.layout, inputs), digest, { contentType: "text/plain" });

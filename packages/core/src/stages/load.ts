@@ -120,6 +120,11 @@ export async function loadDayShard(
       const entries = listed ?? (await collect(ctx.partials.listDate(listenDate)));
       let pointer = await ctx.days.get(listenDate, shard);
       const shards = pointer?.shards ?? (await shardsOf(ctx, listenDate));
+      if (!Number.isInteger(shard) || shard < 0 || shard >= shards)
+        throw new MusicpipeError(
+          "invalid_shard",
+          `${listenDate} has ${shards} listener shard${shards === 1 ? "" : "s"} (0 to ${shards - 1}), not shard ${shard}`,
+        );
       let state: DayShard | undefined;
       let summary: ShardSummary | undefined;
       if (pointer !== undefined) {
