@@ -22,6 +22,12 @@ export const TABLE_KEYS: Readonly<Record<keyof TableNames, readonly string[]>> =
 /** Key attributes that are numbers. */
 const NUMBER_KEYS = new Set(["shard"]);
 
+/**
+ * The sparse index of the files table over its unfinished records: only they carry the
+ * `unfinished` attribute, so a run finds interrupted work by reading them, not every record.
+ */
+export const UNFINISHED_INDEX = { name: "unfinished", attribute: "unfinished" } as const;
+
 /** Options of {@link ensureTables}. */
 export interface EnsureTablesOptions {
   /**
@@ -71,7 +77,7 @@ function keyOf(schema: readonly KeySchemaElement[] | undefined): string[] {
  * | MusicStreamingKPIs | `listen_date` (S), `kpi_type` (S) |
  * | TopSongsByGenre | `listen_date` (S), `track_genre` (S) |
  * | TopGenresByDay | `listen_date` (S) |
- * | FileValidationMetadata | `file_key` (S) |
+ * | FileValidationMetadata | `file_key` (S); sparse index `unfinished` (`unfinished` S, `file_key` S) |
  * | MusicpipePartials | `listen_date` (S), `fingerprint` (S) |
  * | MusicpipeDayStates | `listen_date` (S), `shard` (N) |
  *
@@ -99,12 +105,13 @@ export async function ensureTables(options: EnsureTablesOptions = {}): Promise<E
         if (nameOf(error) !== "ResourceNotFoundException") throw error;
       }
       if (found === undefined) {
+        const indexed = role === "files";
         try {
           await client.send(
             new CreateTableCommand({
               TableName: table,
               BillingMode: "PAY_PER_REQUEST",
-              AttributeDefinitions: key.map(
+              AttributeDefinitions: [...key, ...(indexed ? [UNFINISHED_INDEX.attribute] : [])].map(
                 (name): AttributeDefinition => ({
                   AttributeName: name,
                   AttributeType: NUMBER_KEYS.has(name) ? "N" : "S",
@@ -113,6 +120,20 @@ export async function ensureTables(options: EnsureTablesOptions = {}): Promise<E
               KeySchema: key.map(
                 (name, i): KeySchemaElement => ({ AttributeName: name, KeyType: i === 0 ? "HASH" : "RANGE" }),
               ),
+              ...(indexed
+                ? {
+                    GlobalSecondaryIndexes: [
+                      {
+                        IndexName: UNFINISHED_INDEX.name,
+                        KeySchema: [
+                          { AttributeName: UNFINISHED_INDEX.attribute, KeyType: "HASH" },
+                          { AttributeName: "file_key", KeyType: "RANGE" },
+                        ],
+                        Projection: { ProjectionType: "ALL" },
+                      },
+                    ],
+                  }
+                : {}),
             }),
           );
           created.push(table);

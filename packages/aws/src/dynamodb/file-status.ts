@@ -1,19 +1,22 @@
 import { type DynamoDBDocumentClient, GetCommand } from "@aws-sdk/lib-dynamodb";
-import type {
-  FileKind,
-  FileRecord,
-  FileRejection,
-  FileRejectionCode,
-  FileStatusStore,
-  RowCounts,
-  StageStatus,
+import {
+  type FileKind,
+  type FileRecord,
+  type FileRejection,
+  type FileRejectionCode,
+  type FileStatusStore,
+  isFinished,
+  type RowCounts,
+  type StageStatus,
 } from "@musicpipe/core";
+import { UNFINISHED_INDEX } from "./ensure.js";
 import {
   checkExpectedVersion,
   type Item,
   ItemReader,
   isVersioned,
   putVersioned,
+  queryAll,
   scanAll,
   sortByUtf8,
   withoutUndefined,
@@ -71,6 +74,8 @@ export function fileRecordItem(record: FileRecord): Item {
     archival_timestamp: record.archivalTimestamp,
     archival_message: record.archivalMessage,
     archived_key: record.archivedKey,
+    // Only unfinished records are in the sparse index.
+    [UNFINISHED_INDEX.attribute]: isFinished(record) ? undefined : "1",
     version: record.version,
   });
 }
@@ -163,6 +168,11 @@ export function fileRecordOf(table: string, item: Item): FileRecord {
  *   records: `get` returns `undefined` for them and `list` skips them.
  * - `list` scans the whole table (every 1 MB page) and sorts by key: O(table) in time and
  *   memory, meant for status reports, not for hot paths.
+ * - `listUnfinished` queries the table's sparse index `unfinished` (only unfinished records
+ *   carry its attribute), so it reads what is unfinished, not the whole table. The index is
+ *   eventually consistent: a record made unfinished a moment ago may be missing from it (its
+ *   delivery is still in the raw prefix, where a run finds it anyway). On a table made without
+ *   the index (before it existed; `ensureTables` creates it with new tables), it scans.
  */
 export function createDynamoDbFileStatusStore(
   doc: DynamoDBDocumentClient,
@@ -191,6 +201,28 @@ export function createDynamoDbFileStatusStore(
       const items = await scanAll(doc, { TableName: table, ConsistentRead: true });
       const records = items.filter(isVersioned).map((item) => fileRecordOf(table, item));
       yield* sortByUtf8(records, (record) => record.fileKey);
+    },
+
+    async *listUnfinished() {
+      let items: Item[];
+      try {
+        items = await queryAll(doc, {
+          TableName: table,
+          IndexName: UNFINISHED_INDEX.name,
+          KeyConditionExpression: "#unfinished = :yes",
+          ExpressionAttributeNames: { "#unfinished": UNFINISHED_INDEX.attribute },
+          ExpressionAttributeValues: { ":yes": "1" },
+        });
+      } catch (error) {
+        // A table without the index: DynamoDB refuses the query as invalid.
+        if ((error as { name?: string } | undefined)?.name !== "ValidationException") throw error;
+        items = await scanAll(doc, { TableName: table, ConsistentRead: true });
+      }
+      const records = items.filter(isVersioned).map((item) => fileRecordOf(table, item));
+      yield* sortByUtf8(
+        records.filter((record) => !isFinished(record)),
+        (record) => record.fileKey,
+      );
     },
   };
 }

@@ -16,7 +16,13 @@ export {
   batchWriteAll,
   type UnwrittenRequest,
 } from "./batch.js";
-export { type EnsureTablesOptions, type EnsureTablesResult, ensureTables, TABLE_KEYS } from "./ensure.js";
+export {
+  type EnsureTablesOptions,
+  type EnsureTablesResult,
+  ensureTables,
+  TABLE_KEYS,
+  UNFINISHED_INDEX,
+} from "./ensure.js";
 export { TableItemFormatError } from "./items.js";
 export { DEFAULT_TABLE_NAMES, type TableNames } from "./options.js";
 export { createDynamoDbTables, type DynamoDbTables, type DynamoDbTablesOptions } from "./tables.js";

@@ -24,6 +24,7 @@ import {
   ensureTables,
   TableItemFormatError,
   type TableNames,
+  UNFINISHED_INDEX,
 } from "../../src/dynamodb/index.js";
 import { localDynamoDbClient, uniqueName } from "./clients.js";
 
@@ -181,6 +182,64 @@ describe("ensureTables", () => {
     );
     expect(error).toBeInstanceOf(ConfigurationError);
     expect((error as Error).message).toContain(TableName);
+    await raw.send(new DeleteTableCommand({ TableName }));
+  });
+});
+
+describe("DynamoDB file status store", () => {
+  const record = (fileKey: string, finished: boolean) => ({
+    fileKey,
+    fileType: "streams" as const,
+    etag: "e",
+    size: 1,
+    deliveries: 1,
+    attempts: 1,
+    validationStatus: "SUCCESS" as const,
+    kpiIngestionStatus: finished ? ("SUCCESS" as const) : ("PENDING" as const),
+    archivalStatus: finished ? ("SUCCESS" as const) : ("PENDING" as const),
+    ...(finished ? { archivedKey: `data/archive/2025/06/22/x_${fileKey.split("/").pop()}` } : {}),
+  });
+
+  it("keeps only unfinished records in the sparse index", async () => {
+    const ns = uniqueName("idx");
+    const files = tables().files;
+    const open = await files.put(record(`${ns}/open.csv`, false), 0);
+    const done = await files.put(record(`${ns}/done.csv`, false), 0);
+    await files.put(record(`${ns}/done.csv`, true), done.version);
+    const out = await raw.send(
+      new QueryCommand({
+        TableName: tableNames.files,
+        IndexName: UNFINISHED_INDEX.name,
+        KeyConditionExpression: "#u = :yes",
+        ExpressionAttributeNames: { "#u": UNFINISHED_INDEX.attribute },
+        ExpressionAttributeValues: { ":yes": { S: "1" } },
+      }),
+    );
+    const indexed = (out.Items ?? []).map((item) => item.file_key?.S).filter((k) => k?.startsWith(`${ns}/`));
+    expect(indexed).toEqual([open.fileKey]);
+  });
+
+  it("lists unfinished records by scanning a table made without the index", async () => {
+    const TableName = uniqueName("files-no-index");
+    await raw.send(
+      new CreateTableCommand({
+        TableName,
+        BillingMode: "PAY_PER_REQUEST",
+        AttributeDefinitions: [{ AttributeName: "file_key", AttributeType: "S" }],
+        KeySchema: [{ AttributeName: "file_key", KeyType: "HASH" }],
+      }),
+    );
+    const files = createDynamoDbTables({
+      client: raw,
+      tableNames: { ...tableNames, files: TableName },
+      partialObjects: objects,
+    }).files;
+    await files.put(record("b.csv", false), 0);
+    await files.put(record("a.csv", true), 0);
+    await files.put(record("c.csv", false), 0);
+    const listed: string[] = [];
+    for await (const r of files.listUnfinished!()) listed.push(r.fileKey);
+    expect(listed).toEqual(["b.csv", "c.csv"]);
     await raw.send(new DeleteTableCommand({ TableName }));
   });
 });

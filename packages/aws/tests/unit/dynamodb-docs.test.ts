@@ -43,7 +43,9 @@ describe("docs/aws-dynamodb.md", () => {
         expect(statement.Effect).toBe("Allow");
         for (const action of list(statement.Action)) expect(ALLOWED.has(action), action).toBe(true);
         for (const resource of list(statement.Resource)) {
-          expect(resource).toMatch(/^arn:aws:dynamodb:REGION:ACCOUNT_ID:table\/[A-Za-z0-9_.-]+$/);
+          expect(resource).toMatch(
+            /^arn:aws:dynamodb:REGION:ACCOUNT_ID:table\/[A-Za-z0-9_.-]+(\/index\/[A-Za-z0-9_.-]+)?$/,
+          );
         }
       }
     }

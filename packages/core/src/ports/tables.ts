@@ -102,7 +102,8 @@ export interface FileStatusStore {
    * `isFinished`), in ascending key order: what a run looks for to finish interrupted work.
    * Optional: an adapter that keeps them apart makes that cost what is unfinished, not every
    * file ever seen; without it the stages filter {@link list}. It may also yield finished
-   * records (the stages filter again), never miss an unfinished one.
+   * records (the stages filter again), and may lag a moment behind another writer's changes
+   * (an eventually consistent index); a record unfinished before the call is always yielded.
    */
   listUnfinished?(): AsyncIterable<FileRecord>;
 }
