@@ -18,6 +18,7 @@ import {
   encodeDayShard,
   type SourcePartial,
   summarize,
+  unionOfSorted,
 } from "../src/state/day-state.js";
 import { dayKpis } from "../src/state/finalize.js";
 import { decodePartialDay, encodePartials } from "../src/state/partial.js";
@@ -309,5 +310,23 @@ describe("partialToState", () => {
     const rows: Row[] = [{ day: 1, user: USERS[0]!, track: TRACKS[0]!, second: 5 }];
     const blob = [...(await partialsOf(rows, catalog, 1, "s.csv")).values()][0]!;
     expect(() => partialToState(blob, other)).toThrow(BlobFormatError);
+  });
+});
+
+describe("unionOfSorted", () => {
+  it("gives the ascending union of ascending lists, dense (a bitmap) or sparse (a sort)", () => {
+    const list = (max: number) =>
+      fc
+        .uniqueArray(fc.integer({ min: 0, max }), { maxLength: 40 })
+        .map((a) => Int32Array.from(a.sort((x, y) => x - y)));
+    for (const max of [50, 5_000_000]) {
+      fc.assert(
+        fc.property(fc.array(list(max), { maxLength: 6 }), (lists) => {
+          const total = lists.reduce((n, l) => n + l.length, 0);
+          const expected = [...new Set(lists.flatMap((l) => [...l]))].sort((a, b) => a - b);
+          expect([...unionOfSorted(lists, total)]).toEqual(expected);
+        }),
+      );
+    }
   });
 });

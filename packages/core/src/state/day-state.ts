@@ -249,6 +249,54 @@ function mergeCells(a: Cells[], b: Cells[], where: string): Cells[] {
 }
 
 /**
+ * The union of ascending lists of user numbers (`total` numbers in all), ascending. Where the
+ * lists hold many numbers for the span they cover (a cell of a date with many listeners), a
+ * bitmap of that span; otherwise the lists are joined and sorted.
+ */
+export function unionOfSorted(lists: readonly Int32Array[], total: number): Int32Array {
+  let low = 0;
+  let high = -1;
+  for (const list of lists) {
+    if (list.length === 0) continue;
+    low = Math.min(low, list[0]!);
+    high = Math.max(high, list[list.length - 1]!);
+  }
+  if (low >= 0 && high >= 0 && total * 64 >= high) {
+    const bits = new Uint32Array((high >>> 5) + 1);
+    for (const list of lists)
+      for (let i = 0; i < list.length; i++) bits[list[i]! >>> 5]! |= 1 << (list[i]! & 31);
+    let count = 0;
+    for (let w = 0; w < bits.length; w++) {
+      let x = bits[w]!;
+      x -= (x >>> 1) & 0x55555555;
+      x = (x & 0x33333333) + ((x >>> 2) & 0x33333333);
+      count += (((x + (x >>> 4)) & 0x0f0f0f0f) * 0x01010101) >>> 24;
+    }
+    const out = new Int32Array(count);
+    let at = 0;
+    for (let w = 0; w < bits.length; w++) {
+      let x = bits[w]!;
+      while (x !== 0) {
+        const lowest = x & -x;
+        out[at++] = (w << 5) + 31 - Math.clz32(lowest);
+        x ^= lowest;
+      }
+    }
+    return out;
+  }
+  const all = new Int32Array(total);
+  let at = 0;
+  for (const list of lists) {
+    all.set(list, at);
+    at += list.length;
+  }
+  all.sort();
+  let kept = 0;
+  for (let i = 0; i < all.length; i++) if (i === 0 || all[i] !== all[kept - 1]) all[kept++] = all[i]!;
+  return all.subarray(0, kept);
+}
+
+/**
  * Merges many cell lists: per genre, the listeners of every list at once (concatenated, sorted
  * natively, repeats dropped), the track counts in a balanced tree of pairwise merges.
  */
@@ -277,15 +325,10 @@ function mergeMany(lists: readonly Cells[][], where: string): Cells[] {
       total = safeSum(total, c.totalMs, () => `listening time of ${where}/${genre}`);
       users += c.users.length;
     }
-    const all = new Int32Array(users);
-    let at = 0;
-    for (const c of cells) {
-      all.set(c.users, at);
-      at += c.users.length;
-    }
-    all.sort();
-    let kept = 0;
-    for (let i = 0; i < all.length; i++) if (i === 0 || all[i] !== all[kept - 1]) all[kept++] = all[i]!;
+    const union = unionOfSorted(
+      cells.map((c) => c.users),
+      users,
+    );
     const what = () => `listens of a track of ${where}/${genre}`;
     const counted = mergeAll(
       cells.map((c) => ({ keys: c.tracks, counts: c.counts })),
@@ -297,7 +340,7 @@ function mergeMany(lists: readonly Cells[][], where: string): Cells[] {
       totalMs: total,
       tracks: counted.keys,
       counts: counted.counts,
-      users: all.subarray(0, kept),
+      users: union,
     };
   });
 }
