@@ -33,7 +33,9 @@ const COMMA = 44;
 const QUOTE = 34;
 const LF = 10;
 const CR = 13;
-const decoder = new TextDecoder();
+// A BOM inside a field is data, as the general reader keeps it (the file's own BOM is dropped
+// by parseStreamsHeader).
+const decoder = new TextDecoder("utf-8", { ignoreBOM: true });
 
 /**
  * The digit at `i`, or a negative number so large that any sum of place values with it stays
