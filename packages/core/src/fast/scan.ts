@@ -602,7 +602,9 @@ export class StreamsScanner {
   /**
    * Epoch seconds of `YYYY-MM-DD HH:MM:SS` (separator ` `, `T` or `t`, optionally a trailing
    * `Z`/`z`), with `#lastDay` set to its day number; -2 when the bytes are another form (or
-   * before 1970, left to the general parser).
+   * before 1970, left to the general parser). Without an offset the listen date is the date
+   * written, so only year 0000 could fall outside 0001-01-01 .. 9999-12-31: it is before 1970,
+   * and {@link readListenTime} drops it as `listen_date_out_of_range`.
    */
   #fastTime(buf: Uint8Array, start: number, end: number): number {
     let n = end - start;
@@ -627,7 +629,7 @@ export class StreamsScanner {
       const day = dateKey % 100;
       if (month < 1 || month > 12 || day < 1) return -2;
       const monthDays = month === 2 && isLeapYear(year) ? 29 : DAYS_IN_MONTH[month - 1]!;
-      if (day > monthDays) return -2;
+      if (day > monthDays || year < 1) return -2;
       this.#lastDateKey = dateKey;
       this.#lastDay = daysFromCivil(year, month, day);
     }

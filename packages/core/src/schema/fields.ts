@@ -1,5 +1,5 @@
 // The rules of the fields, without zod: the fast readers (and their worker threads) use these.
-import { type ListenTime, parseListenTime } from "./listen-time.js";
+import { type ListenTime, readListenTimeOrFault } from "./listen-time.js";
 
 /** A field's problem: a row-issue code and a message (without the column name). */
 export interface FieldProblem {
@@ -48,13 +48,20 @@ export function readDurationMs(value: string): number | FieldProblem {
       };
 }
 
-/** `listen_time`: see {@link parseListenTime} for the accepted forms. */
+/**
+ * `listen_time`: see {@link parseListenTime} for the accepted forms. A valid time whose UTC date
+ * is outside 0001-01-01 .. 9999-12-31 is `listen_date_out_of_range` (its date has no
+ * `YYYY-MM-DD` form); anything else that is not accepted is `invalid_listen_time`.
+ */
 export function readListenTime(value: string): ListenTime | FieldProblem {
   if (value.trim() === "") return EMPTY;
-  return (
-    parseListenTime(value) ?? {
-      code: "invalid_listen_time",
-      message: `'${clipValue(value)}' is not a valid listen time`,
-    }
-  );
+  const parsed = readListenTimeOrFault(value);
+  if (parsed === "invalid")
+    return { code: "invalid_listen_time", message: `'${clipValue(value)}' is not a valid listen time` };
+  if (parsed === "out_of_range")
+    return {
+      code: "listen_date_out_of_range",
+      message: `'${clipValue(value)}' is a listen date outside 0001-01-01 .. 9999-12-31 (UTC)`,
+    };
+  return parsed;
 }

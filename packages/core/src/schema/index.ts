@@ -16,7 +16,7 @@ export {
   readDurationMs,
   readListenTime,
 } from "./fields.js";
-export { type ListenTime, parseListenTime } from "./listen-time.js";
+export { type ListenTime, type ListenTimeFault, parseListenTime } from "./listen-time.js";
 
 /** The three kinds of input file. */
 export type FileKind = "streams" | "songs" | "users";
@@ -46,7 +46,11 @@ function field<T>(
 
 /** A key field: any string that is not empty or white space only. Kept verbatim. */
 export const keyField = field((v) => keyProblem(v) ?? v);
-/** `listen_time`: see {@link parseListenTime} for the accepted forms. */
+/**
+ * `listen_time`: see {@link parseListenTime} for the accepted forms. Row issues
+ * `invalid_listen_time`, and `listen_date_out_of_range` for a UTC date outside
+ * 0001-01-01 .. 9999-12-31.
+ */
 export const listenTimeField = field(readListenTime);
 /** `duration_ms`: a whole number of milliseconds, 0 or more, written with digits only. */
 export const durationField = field(readDurationMs);

@@ -35,8 +35,18 @@ export function daysFromCivil(year: number, month: number, day: number): number 
   return era * 146097 + doe - 719468;
 }
 
-/** `YYYY-MM-DD` of a day number (days since 1970-01-01). */
+/** Day number of 0001-01-01, the first listen date there can be. */
+export const FIRST_LISTEN_DAY = -719162;
+/** Day number of 9999-12-31, the last listen date there can be. */
+export const LAST_LISTEN_DAY = 2932896;
+
+/**
+ * `YYYY-MM-DD` of a day number (days since 1970-01-01) from 0001-01-01 to 9999-12-31 (the
+ * year always has 4 digits); a `RangeError` for any other number, which has no such form.
+ */
 export function civilFromDays(days: number): string {
+  if (!Number.isInteger(days) || days < FIRST_LISTEN_DAY || days > LAST_LISTEN_DAY)
+    throw new RangeError(`day number ${days} is not a date from 0001-01-01 to 9999-12-31`);
   const z = days + 719468;
   const era = Math.floor(z / 146097);
   const doe = z - era * 146097;
@@ -51,43 +61,59 @@ export function civilFromDays(days: number): string {
   return `${String(year).padStart(4, "0")}-${String(month).padStart(2, "0")}-${String(day).padStart(2, "0")}`;
 }
 
+/** Why a `listen_time` value has no listen date. */
+export type ListenTimeFault =
+  /** Not one of the accepted forms, or an impossible date, time or offset. */
+  | "invalid"
+  /** A valid time whose UTC date is before 0001-01-01 or after 9999-12-31. */
+  | "out_of_range";
+
 /**
  * Parses a `listen_time` value. Accepted forms (surrounding white space is ignored):
  * `YYYY-MM-DD HH:MM[:SS[.fraction]]` and the ISO 8601 form with `T`, each optionally followed
  * by `Z` or a UTC offset `±HH`, `±HHMM` or `±HH:MM`. A time without a zone is UTC. Returns
- * `undefined` for anything else, including impossible dates (`2025-02-30`), hours past 23 and
- * leap seconds.
+ * `undefined` for anything else, including impossible dates (`2025-02-30`), hours past 23,
+ * leap seconds, and times whose UTC date is outside 0001-01-01 .. 9999-12-31
+ * (`0000-01-01T00:00:00+14:00`, `9999-12-31T23:59:59-12:00`).
  *
  * @example
  * parseListenTime("2025-06-22T23:30:00-02:00")?.date; // "2025-06-23"
  */
 export function parseListenTime(value: string): ListenTime | undefined {
+  const parsed = readListenTimeOrFault(value);
+  return typeof parsed === "string" ? undefined : parsed;
+}
+
+/** {@link parseListenTime}, saying why a value has no listen date. */
+export function readListenTimeOrFault(value: string): ListenTime | ListenTimeFault {
   const m = LISTEN_TIME.exec(value.trim());
-  if (m === null) return undefined;
+  if (m === null) return "invalid";
   const year = Number(m[1]);
   const month = Number(m[2]);
   const day = Number(m[3]);
   const hour = Number(m[4]);
   const minute = Number(m[5]);
   const second = m[6] === undefined ? 0 : Number(m[6]);
-  if (month < 1 || month > 12 || day < 1) return undefined;
+  if (month < 1 || month > 12 || day < 1) return "invalid";
   const monthDays = month === 2 && isLeapYear(year) ? 29 : DAYS_IN_MONTH[month - 1]!;
-  if (day > monthDays || hour > 23 || minute > 59 || second > 59) return undefined;
+  if (day > monthDays || hour > 23 || minute > 59 || second > 59) return "invalid";
 
   let offsetMinutes = 0;
   if (m[9] !== undefined) {
     const offHours = Number(m[10]);
     const offMinutes = m[11] === undefined ? 0 : Number(m[11]);
-    if (offHours > 23 || offMinutes > 59) return undefined;
+    if (offHours > 23 || offMinutes > 59) return "invalid";
     offsetMinutes = (offHours * 60 + offMinutes) * (m[9] === "-" ? -1 : 1);
   }
 
   const epochSeconds =
     daysFromCivil(year, month, day) * 86400 + hour * 3600 + minute * 60 + second - offsetMinutes * 60;
+  const utcDay = Math.floor(epochSeconds / 86400);
+  if (utcDay < FIRST_LISTEN_DAY || utcDay > LAST_LISTEN_DAY) return "out_of_range";
   const fraction = (m[7] ?? "").replace(/0+$/, "");
   const epochMs = epochSeconds * 1000 + Number(fraction.padEnd(3, "0").slice(0, 3));
   return {
-    date: civilFromDays(Math.floor(epochSeconds / 86400)),
+    date: civilFromDays(utcDay),
     epochMs,
     instant: fraction === "" ? String(epochSeconds) : `${epochSeconds}.${fraction}`,
   };

@@ -7,6 +7,7 @@ import type { FileKind, TableSchema } from "../schema/index.js";
 export type RowIssueCode =
   | "empty_field"
   | "invalid_listen_time"
+  | "listen_date_out_of_range"
   | "invalid_duration_ms"
   | "invalid_genre"
   | "column_count"

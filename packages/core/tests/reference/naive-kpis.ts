@@ -255,6 +255,9 @@ export function parseListenTime(raw: string): Instant | undefined {
   d.setUTCFullYear(year, month - 1, day);
   d.setUTCHours(hour, minute, second, 0);
   const wholeMs = d.getTime() - sign * (offsetHours * 60 + offsetMinutes) * 60_000;
+  // Listen dates run from 0001-01-01 to 9999-12-31 (UTC); outside, the row is bad.
+  const utcYear = new Date(wholeMs).getUTCFullYear();
+  if (utcYear < 1 || utcYear > 9999) return undefined;
   const date = new Date(wholeMs).toISOString().slice(0, 10);
   return { wholeMs, fraction: fractionDigits.replace(/0+$/, ""), date };
 }
