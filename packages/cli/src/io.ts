@@ -1,8 +1,9 @@
-import { createReadStream } from "node:fs";
-import { readdir, rename, stat, writeFile } from "node:fs/promises";
-import { join } from "node:path";
+import { constants, createReadStream } from "node:fs";
+import { access, readdir, rename, rm, stat, writeFile } from "node:fs/promises";
+import { dirname, join } from "node:path";
 import type { InputFile } from "@musicpipe/core";
 import { UsageError } from "./args.js";
+import { writeStderr, writeStdout } from "./stdio.js";
 
 /** Where a command writes; injected so tests can capture it. */
 export interface CliIo {
@@ -12,11 +13,8 @@ export interface CliIo {
   readonly stderr: (text: string) => void;
 }
 
-/** The process's own streams. */
-export const processIo: CliIo = {
-  stdout: (text) => process.stdout.write(text),
-  stderr: (text) => process.stderr.write(text),
-};
+/** The process's own streams (the text is dropped once a stream was closed, see `bin.ts`). */
+export const processIo: CliIo = { stdout: writeStdout, stderr: writeStderr };
 
 const CSV_FILE = /\.csv(\.gz)?$/i;
 
@@ -53,11 +51,74 @@ export function localFile(path: string, size?: number): InputFile {
   };
 }
 
-/** Writes a file atomically: to a temporary name beside it, then renamed over it. */
+/**
+ * Writes a file atomically: to a temporary name beside it, then renamed over it. The temporary
+ * file is removed when either step fails. An existing device or named pipe (`/dev/stdout`) is
+ * written to, not replaced.
+ */
 export async function writeFileAtomic(path: string, content: string): Promise<void> {
+  const info = await stat(path).catch(() => undefined);
+  if (info !== undefined && !info.isFile() && !info.isDirectory()) {
+    await writeFile(path, content);
+    return;
+  }
   const temp = `${path}.${process.pid}.${Date.now()}.tmp`;
-  await writeFile(temp, content);
-  await rename(temp, path);
+  try {
+    await writeFile(temp, content);
+    await rename(temp, path);
+  } catch (err) {
+    await rm(temp, { force: true }).catch(() => undefined);
+    throw err;
+  }
+}
+
+async function writableFolder(dir: string): Promise<boolean> {
+  return access(dir, constants.W_OK | constants.X_OK).then(
+    () => true,
+    () => false,
+  );
+}
+
+/**
+ * Checks, before any work, that `path` (the value of option `flag`) can be written by
+ * {@link writeFileAtomic}: an existing file, device or pipe, or a new name, in a folder that
+ * exists and can be written. Anything else is a usage error.
+ */
+export async function checkOutputFile(path: string, flag = "--out"): Promise<void> {
+  const info = await stat(path).catch(() => undefined);
+  if (info?.isDirectory()) {
+    throw new UsageError(`option '${flag}' must name a file, and '${path}' is a folder`);
+  }
+  if (info !== undefined && !info.isFile()) return;
+  const dir = dirname(path);
+  const parent = await stat(dir).catch(() => undefined);
+  if (parent === undefined) throw new UsageError(`option '${flag}': folder '${dir}' does not exist`);
+  if (!parent.isDirectory()) throw new UsageError(`option '${flag}': '${dir}' is not a folder`);
+  if (!(await writableFolder(dir))) throw new UsageError(`option '${flag}': cannot write in '${dir}'`);
+}
+
+/**
+ * Checks, before any work, that `path` (the value of option `flag`) can be a folder the command
+ * writes under: an existing folder, or a new one under the nearest existing folder.
+ */
+export async function checkOutputFolder(path: string, flag = "--out"): Promise<void> {
+  for (let at = path; ; ) {
+    const info = await stat(at).catch(() => undefined);
+    if (info !== undefined) {
+      if (info.isDirectory()) {
+        if (!(await writableFolder(at))) throw new UsageError(`option '${flag}': cannot write in '${at}'`);
+        return;
+      }
+      throw new UsageError(
+        at === path
+          ? `option '${flag}' must name a folder, and '${path}' is a file`
+          : `option '${flag}': '${at}' is a file, not a folder`,
+      );
+    }
+    const up = dirname(at);
+    if (up === at) return;
+    at = up;
+  }
 }
 
 /** `1234567` -> `1,234,567`. */

@@ -1,6 +1,6 @@
 import type { KpiSet } from "@musicpipe/core";
 import { type FlagSpec, parseFlags } from "../args.js";
-import { type CliIo, writeFileAtomic } from "../io.js";
+import { type CliIo, checkOutputFile, writeFileAtomic } from "../io.js";
 import { kpisToJson } from "../kpi-json.js";
 import { openTarget, targetFlags, targetUsage } from "../target.js";
 
@@ -17,6 +17,8 @@ const spec: FlagSpec = { ...targetFlags, out: "string" };
 /** `musicpipe export`: returns the exit status. */
 export async function exportCommand(argv: readonly string[], io: CliIo): Promise<number> {
   const flags = parseFlags(argv, spec);
+  const out = flags.strings.get("out");
+  if (out !== undefined && out !== "-") await checkOutputFile(out);
   const { ctx } = await openTarget(flags);
   const kpis: {
     genreStats: KpiSet["genreStats"];
@@ -37,7 +39,6 @@ export async function exportCommand(argv: readonly string[], io: CliIo): Promise
     kpis.topGenres.push(...day.topGenres);
   }
   const json = kpisToJson(kpis);
-  const out = flags.strings.get("out");
   if (out === undefined || out === "-") io.stdout(json);
   else {
     await writeFileAtomic(out, json);

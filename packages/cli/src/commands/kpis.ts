@@ -1,7 +1,7 @@
 import type { FileReport, KpiSet, ScanProgress } from "@musicpipe/core";
 import { computeKpisParallel, KpiWorkerPool } from "@musicpipe/core/parallel";
 import { boundedNumber, type FlagSpec, parseFlags, UsageError, wholeNumber } from "../args.js";
-import { type CliIo, inputFiles, n, writeFileAtomic } from "../io.js";
+import { type CliIo, checkOutputFile, inputFiles, n, writeFileAtomic } from "../io.js";
 import { kpisToJson } from "../kpi-json.js";
 
 export const kpisUsage = `Usage: musicpipe kpis --streams F... --songs F... --users F... [--out OUT.json]
@@ -41,6 +41,7 @@ const spec: FlagSpec = {
 /** `musicpipe kpis`: returns the exit status. */
 export async function kpisCommand(argv: readonly string[], io: CliIo): Promise<number> {
   const flags = parseFlags(argv, spec);
+  const out = flags.strings.get("out");
   const root = flags.strings.get("root");
   const paths = (kind: "streams" | "songs" | "users") => {
     const given = flags.lists.get(kind) ?? [];
@@ -52,6 +53,8 @@ export async function kpisCommand(argv: readonly string[], io: CliIo): Promise<n
     maxBadRowShare: boundedNumber(flags, "max-bad-row-share", 0.1, 0, 1),
     maxRowBytes: wholeNumber(flags, "max-row-bytes", 1024 * 1024, 1),
   };
+  const threads = wholeNumber(flags, "workers", KpiWorkerPool.defaultThreads(), 1);
+  if (out !== undefined && out !== "-") await checkOutputFile(out);
   const input = {
     streams: await inputFiles(paths("streams")),
     songs: await inputFiles(paths("songs")),
@@ -59,12 +62,11 @@ export async function kpisCommand(argv: readonly string[], io: CliIo): Promise<n
   };
   if (input.streams.length === 0) throw new UsageError("no streams files found (.csv or .csv.gz)");
   const quiet = flags.booleans.has("quiet");
-  const out = flags.strings.get("out");
 
   const started = performance.now();
   const run = await computeKpisParallel(input, {
     ...options,
-    threads: wholeNumber(flags, "workers", KpiWorkerPool.defaultThreads(), 1),
+    threads,
     minRangeBytes: MIN_RANGE_BYTES,
     onFile: quiet ? undefined : (report) => io.stderr(`${describeFile(report)}\n`),
     onProgress: quiet ? undefined : progressPrinter(io),
