@@ -1,4 +1,4 @@
-/** A command-line mistake: the CLI prints the message and the command's usage, and exits 2. */
+/** A command-line mistake: the CLI prints the message (one line, pointing to `--help`) and exits 2. */
 export class UsageError extends Error {
   override readonly name = "UsageError";
 }
@@ -54,16 +54,23 @@ export function parseFlags(argv: readonly string[], spec: FlagSpec): ParsedFlags
 
 /**
  * Reads a whole number flag: digits with optional `_` separators and an optional `k`, `M` or
- * `G` suffix (`10M` is 10,000,000).
+ * `G` suffix (`10M` is 10,000,000), from `min` to `max`.
  */
-export function wholeNumber(flags: ParsedFlags, name: string, fallback: number, min = 0): number {
+export function wholeNumber(
+  flags: ParsedFlags,
+  name: string,
+  fallback: number,
+  min = 0,
+  max = Number.MAX_SAFE_INTEGER,
+): number {
   const raw = flags.strings.get(name);
   if (raw === undefined) return fallback;
   const m = /^(\d[\d_]*)([kKmMgG]?)$/.exec(raw);
   const scale = { "": 1, k: 1e3, m: 1e6, g: 1e9 }[(m?.[2] ?? "").toLowerCase() as "" | "k" | "m" | "g"];
   const value = m === null ? Number.NaN : Number(m[1]!.replaceAll("_", "")) * scale;
-  if (!Number.isSafeInteger(value) || value < min) {
-    throw new UsageError(`option '--${name}' must be a whole number >= ${min}, got '${raw}'`);
+  if (!Number.isSafeInteger(value) || value < min || value > max) {
+    const range = max === Number.MAX_SAFE_INTEGER ? `>= ${min}` : `from ${min} to ${max}`;
+    throw new UsageError(`option '--${name}' must be a whole number ${range}, got '${raw}'`);
   }
   return value;
 }

@@ -1,3 +1,5 @@
+import { constants } from "node:fs";
+import { access, stat } from "node:fs/promises";
 import type { PipelineConfig, PipelineContext } from "@musicpipe/core";
 import { type FlagSpec, type ParsedFlags, UsageError } from "./args.js";
 
@@ -40,6 +42,22 @@ export interface Target {
   check(): Promise<void>;
 }
 
+/** Checks that `--root DIR` is a folder that can be read, before anything is opened under it. */
+async function requireFolder(root: string): Promise<void> {
+  const info = await stat(root).catch((err: NodeJS.ErrnoException) => err);
+  if (info instanceof Error) {
+    throw new UsageError(
+      info.code === "ENOENT" || info.code === "ENOTDIR"
+        ? `--root '${root}' does not exist`
+        : `cannot read --root '${root}': ${info.code ?? info.message}`,
+    );
+  }
+  if (!info.isDirectory()) throw new UsageError(`--root '${root}' is not a folder`);
+  await access(root, constants.R_OK | constants.X_OK).catch(() => {
+    throw new UsageError(`cannot read --root '${root}': permission denied`);
+  });
+}
+
 /**
  * Opens `--root DIR` or `--target aws --bucket B`. Each target's modules are loaded when it is
  * opened (the AWS SDK only for the AWS target), so commands that open none, like `kpis`, start
@@ -50,6 +68,7 @@ export async function openTarget(flags: ParsedFlags, config: Partial<PipelineCon
   if (target === "local") {
     const root = flags.strings.get("root");
     if (root === undefined) throw new UsageError("give --root DIR, or --target aws --bucket B");
+    await requireFolder(root);
     const { localPipeline, requireRoot, withRootLock } = await import("./local-target.js");
     const ctx = localPipeline(root, config);
     return {

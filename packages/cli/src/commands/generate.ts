@@ -1,6 +1,14 @@
-import { boundedNumber, type FlagSpec, parseFlags, required, UsageError, wholeNumber } from "../args.js";
-import { generateDataset } from "../generate/index.js";
-import { type CliIo, n } from "../io.js";
+import {
+  boundedNumber,
+  type FlagSpec,
+  type ParsedFlags,
+  parseFlags,
+  required,
+  UsageError,
+  wholeNumber,
+} from "../args.js";
+import { GENERATE_LIMITS, generateDataset, MAX_SKEW } from "../generate/index.js";
+import { type CliIo, checkOutputFolder, n } from "../io.js";
 
 export const generateUsage = `Usage: musicpipe generate --out DIR [--streams N] [--days D] [--seed S]
 
@@ -39,28 +47,49 @@ const spec: FlagSpec = {
   quiet: "boolean",
 };
 
+const LAST_DAY = Date.UTC(9999, 11, 31);
+
+/** `--start-date`: a real calendar date, with the `days` listen dates all by 9999-12-31. */
+function startDateFlag(flags: ParsedFlags, days: number): string | undefined {
+  const value = flags.strings.get("start-date");
+  if (value === undefined) return undefined;
+  const m = /^(\d{4})-(\d{2})-(\d{2})$/.exec(value);
+  const ms = m === null ? Number.NaN : Date.UTC(Number(m[1]), Number(m[2]) - 1, Number(m[3]));
+  if (Number.isNaN(ms) || new Date(ms).toISOString().slice(0, 10) !== value) {
+    throw new UsageError(`option '--start-date' must be a date YYYY-MM-DD, got '${value}'`);
+  }
+  if (ms + (days - 1) * 86_400_000 > LAST_DAY) {
+    throw new UsageError(`option '--start-date' with '--days ${days}' goes past 9999-12-31`);
+  }
+  return value;
+}
+
 /** `musicpipe generate`: returns the exit status. */
 export async function generateCommand(argv: readonly string[], io: CliIo): Promise<number> {
   const flags = parseFlags(argv, spec);
-  const startDate = flags.strings.get("start-date");
-  if (startDate !== undefined && !/^\d{4}-\d{2}-\d{2}$/.test(startDate)) {
-    throw new UsageError(`option '--start-date' must be YYYY-MM-DD, got '${startDate}'`);
-  }
-  const optional = (name: string, min: number) =>
-    flags.strings.has(name) ? { [name]: wholeNumber(flags, name, 0, min) } : {};
+  const optional = (name: "songs" | "users" | "files") =>
+    flags.strings.has(name) ? { [name]: wholeNumber(flags, name, 0, ...GENERATE_LIMITS[name]) } : {};
+  const skew = (name: string) => boundedNumber(flags, name, 0, 0, MAX_SKEW);
+  const out = required(flags, "out");
+  const days = wholeNumber(flags, "days", 7, ...GENERATE_LIMITS.days);
+  const options = {
+    out,
+    streams: wholeNumber(flags, "streams", 100_000, 1, GENERATE_LIMITS.streams[1]),
+    days,
+    seed: wholeNumber(flags, "seed", 1, 0),
+    ...optional("songs"),
+    ...optional("users"),
+    ...optional("files"),
+    ...(flags.strings.has("track-skew") ? { trackSkew: skew("track-skew") } : {}),
+    ...(flags.strings.has("user-skew") ? { userSkew: skew("user-skew") } : {}),
+  };
+  const startDate = startDateFlag(flags, days);
+  await checkOutputFolder(out);
   const quiet = flags.booleans.has("quiet");
   let lastReport = 0;
   const started = performance.now();
   const result = await generateDataset({
-    out: required(flags, "out"),
-    streams: wholeNumber(flags, "streams", 100_000, 1),
-    days: wholeNumber(flags, "days", 7, 1),
-    seed: wholeNumber(flags, "seed", 1, 0),
-    ...optional("songs", 1),
-    ...optional("users", 1),
-    ...optional("files", 1),
-    ...(flags.strings.has("track-skew") ? { trackSkew: boundedNumber(flags, "track-skew", 0, 0, 10) } : {}),
-    ...(flags.strings.has("user-skew") ? { userSkew: boundedNumber(flags, "user-skew", 0, 0, 10) } : {}),
+    ...options,
     ...(startDate === undefined ? {} : { startDate }),
     gzip: flags.booleans.has("gzip"),
     ...(quiet

@@ -122,7 +122,15 @@ const PROGRESS_EVERY = 100_000;
 const DEFAULT_TRACK_SKEW = 1.1;
 const DEFAULT_USER_SKEW = 0.7;
 /** The largest Zipf exponent accepted for a skew. */
-const MAX_SKEW = 10;
+export const MAX_SKEW = 10;
+/** The accepted range of each whole-number option, `[min, max]`. */
+export const GENERATE_LIMITS = {
+  streams: [0, 1e11],
+  days: [1, 36_500],
+  songs: [1, 5e6],
+  users: [1, 5e7],
+  files: [1, 100_000],
+} as const satisfies Record<string, readonly [number, number]>;
 /** Shares of special rows in each streams file (exact counts, at random positions). */
 const DUPLICATE_ROW_SHARE = 0.001;
 const UNKNOWN_TRACK_SHARE = 0.0005;
@@ -251,12 +259,24 @@ function resolve(o: GenerateOptions): Config {
   if (typeof o.out !== "string" || o.out === "") {
     throw new ConfigurationError("generate: out must be a non-empty folder path");
   }
-  const streams = whole("streams", o.streams, 0, 1e11);
-  const days = whole("days", o.days, 1, 36_500);
+  const streams = whole("streams", o.streams, ...GENERATE_LIMITS.streams);
+  const days = whole("days", o.days, ...GENERATE_LIMITS.days);
   const seed = whole("seed", o.seed, Number.MIN_SAFE_INTEGER, Number.MAX_SAFE_INTEGER);
-  const songs = whole("songs", o.songs ?? Math.round(Math.min(114_000, Math.max(200, streams / 20))), 1, 5e6);
-  const users = whole("users", o.users ?? Math.round(Math.min(50_000, Math.max(100, streams / 50))), 1, 5e7);
-  const files = whole("files", o.files ?? Math.max(1, Math.ceil(streams / 1_000_000)), 1, 100_000);
+  const songs = whole(
+    "songs",
+    o.songs ?? Math.round(Math.min(114_000, Math.max(200, streams / 20))),
+    ...GENERATE_LIMITS.songs,
+  );
+  const users = whole(
+    "users",
+    o.users ?? Math.round(Math.min(50_000, Math.max(100, streams / 50))),
+    ...GENERATE_LIMITS.users,
+  );
+  const files = whole(
+    "files",
+    o.files ?? Math.max(1, Math.ceil(streams / 1_000_000)),
+    ...GENERATE_LIMITS.files,
+  );
   const startDate = o.startDate ?? DEFAULT_START_DATE;
   const m = /^(\d{4})-(\d{2})-(\d{2})$/.exec(startDate);
   const ms = m === null ? Number.NaN : Date.UTC(Number(m[1]), Number(m[2]) - 1, Number(m[3]));
