@@ -7,6 +7,7 @@ import { kpisCommand, kpisUsage } from "./commands/kpis.js";
 import { runCommand, runUsage } from "./commands/run.js";
 import { statusCommand, statusUsage } from "./commands/status.js";
 import { type CliIo, processIo } from "./io.js";
+import { VERSION } from "./version.js";
 
 interface Command {
   readonly summary: string;
@@ -42,22 +43,48 @@ ${Object.entries(commands)
   .map(([name, c]) => `  ${name.padEnd(10)} ${c.summary}`)
   .join("\n")}
 
-Run 'musicpipe <command> --help' for a command's options.`;
+Run 'musicpipe <command> --help' for a command's options, 'musicpipe --version' for the version.`;
+
+/** An error message on one line, without a repeated `name: ` (library errors often start with it). */
+function oneLine(message: string, name: string): string {
+  const line = message.replace(/\s*\n\s*/g, " ").trim();
+  return line.startsWith(`${name}: `) ? line.slice(name.length + 2) : line;
+}
 
 /**
  * Runs the `musicpipe` command line and returns the exit status: 0 ok, 1 a file was rejected
- * (or the run failed), 2 usage or configuration error. Never throws.
+ * (or the run failed), 2 usage or configuration error. Never throws. Errors are one line; a
+ * usage error points to the command's `--help` instead of printing the whole usage.
  */
 export async function main(argv: readonly string[], io: CliIo = processIo): Promise<number> {
   const [name, ...rest] = argv;
-  if (name === undefined || name === "--help" || name === "-h" || name === "help") {
-    const topic = name === "help" && rest[0] !== undefined ? commands[rest[0]] : undefined;
-    (name === undefined ? io.stderr : io.stdout)(`${topic?.usage ?? mainUsage}\n`);
+  if (name === "--version" || name === "-V") {
+    io.stdout(`musicpipe ${VERSION}\n`);
+    return 0;
+  }
+  if (name === undefined || name === "--help" || name === "-h") {
+    (name === undefined ? io.stderr : io.stdout)(`${mainUsage}\n`);
     return name === undefined ? 2 : 0;
+  }
+  if (name === "help") {
+    const topic = rest[0];
+    if (topic === undefined) {
+      io.stdout(`${mainUsage}\n`);
+      return 0;
+    }
+    const command = commands[topic];
+    if (command === undefined) {
+      io.stderr(`musicpipe: unknown command '${topic}' (see musicpipe --help)\n`);
+      return 2;
+    }
+    io.stdout(`${command.usage}\n`);
+    return 0;
   }
   const command = commands[name];
   if (command === undefined) {
-    io.stderr(`musicpipe: unknown command '${name}'\n\n${mainUsage}\n`);
+    io.stderr(
+      `musicpipe: unknown ${name.startsWith("-") ? "option" : "command"} '${name}' (see musicpipe --help)\n`,
+    );
     return 2;
   }
   if (rest.includes("--help") || rest.includes("-h")) {
@@ -68,15 +95,15 @@ export async function main(argv: readonly string[], io: CliIo = processIo): Prom
     return await command.run(rest, io);
   } catch (err) {
     if (err instanceof UsageError) {
-      io.stderr(`musicpipe ${name}: ${err.message}\n\n${command.usage}\n`);
+      io.stderr(`musicpipe ${name}: ${oneLine(err.message, name)} (see musicpipe ${name} --help)\n`);
       return 2;
     }
     if (err instanceof MusicpipeError && err.code === "invalid_configuration") {
-      io.stderr(`musicpipe ${name}: ${err.message}\n`);
+      io.stderr(`musicpipe ${name}: ${oneLine(err.message, name)}\n`);
       return 2;
     }
     const message = err instanceof Error ? err.message : String(err);
-    io.stderr(`musicpipe ${name}: failed: ${message}\n`);
+    io.stderr(`musicpipe ${name}: failed: ${oneLine(message, name)}\n`);
     if (process.env.MUSICPIPE_DEBUG && err instanceof Error && err.stack) io.stderr(`${err.stack}\n`);
     return 1;
   }
