@@ -47,12 +47,12 @@ describe("runPending", () => {
     expect(await keys(p.objects, "data/raw/streams/")).toEqual([]);
     const archived = await keys(p.objects, "data/archive/");
     expect(archived).toHaveLength(2);
-    expect(archived.every((k) => /^data\/archive\/2026\/01\/15\/20260115T\d{9}Z_(a|b)\.csv$/.test(k))).toBe(
-      true,
-    );
+    expect(
+      archived.every((k) => /^data\/archive\/2026\/01\/15\/20260115T\d{9}Z_[0-9a-f]{12}_(a|b)\.csv$/.test(k)),
+    ).toBe(true);
     expect(await Promise.all(archived.map((k) => text(p.objects, k)))).toEqual([A, B]);
     const errors = await keys(p.objects, "data/error/");
-    expect(errors.map((k) => k.replace(/\d{8}T\d{9}Z/, "TS"))).toEqual([
+    expect(errors.map((k) => k.replace(/\d{8}T\d{9}Z_[0-9a-f]{12}/, "TS"))).toEqual([
       "data/error/TS_bad.csv",
       "data/error/TS_empty-header.csv",
     ]);
@@ -192,7 +192,7 @@ describe("the stages one by one", () => {
       status: "FAILED",
       rejection: { code: "missing_column", columns: ["track_id"] },
     });
-    expect(v.movedTo).toMatch(/^data\/error\/\d{8}T\d{9}Z_bad\.csv$/);
+    expect(v.movedTo).toMatch(/^data\/error\/\d{8}T\d{9}Z_[0-9a-f]{12}_bad\.csv$/);
     expect((await transformStage(p.context(), "data/raw/streams/bad.csv")).status).toBe("SKIPPED");
   });
 

@@ -251,8 +251,21 @@ export function createS3ObjectStore(options: S3ObjectStoreOptions): ObjectStore 
       return { etag: await etagOr(to, answered) };
     },
 
-    async delete(key) {
+    async delete(key, deleteOptions) {
       checkKey(key, prefix);
+      const ifMatch = deleteOptions?.ifMatch;
+      if (ifMatch !== undefined) {
+        // Checked by HeadObject first (the window until the delete is one round trip): a key
+        // holding another etag is a new delivery and stays.
+        const found = await headObject(key);
+        if (found === undefined) return;
+        const etag = unquoteEtag(found.ETag);
+        if (etag !== ifMatch)
+          throw new ConditionFailedError(
+            `delete of '${key}' refused: its etag is '${etag}', not '${ifMatch}'`,
+            { file: key },
+          );
+      }
       try {
         await client.send(new DeleteObjectCommand({ Bucket: bucket, Key: s3Key(key) }));
       } catch (error) {

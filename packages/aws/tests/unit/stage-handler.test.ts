@@ -21,6 +21,19 @@ function failingS3Client(calls: string[]): S3Client {
   } as unknown as S3Client;
 }
 
+/** A DynamoDB client whose every call answers with nothing, without a request being sent. */
+function emptyDynamoDb(): DynamoDBClient {
+  const client = new DynamoDBClient({
+    region: "us-east-1",
+    credentials: { accessKeyId: "x", secretAccessKey: "x" },
+  });
+  client.middlewareStack.add(() => async () => ({ output: { $metadata: {} }, response: {} }), {
+    step: "initialize",
+    name: "answerEmpty",
+  });
+  return client;
+}
+
 function harness(extra: Partial<Parameters<typeof createStageHandler>[0]> = {}) {
   const calls: string[] = [];
   const notices: FailureNotice[] = [];
@@ -46,13 +59,9 @@ function harness(extra: Partial<Parameters<typeof createStageHandler>[0]> = {}) 
     };
   const handler = createStageHandler({
     s3Client: failingS3Client(calls),
-    // Nothing listens on port 9 of the loopback: every DynamoDB call fails at once.
-    dynamoDbClient: new DynamoDBClient({
-      endpoint: "http://127.0.0.1:9",
-      region: "us-east-1",
-      credentials: { accessKeyId: "x", secretAccessKey: "x" },
-      maxAttempts: 1,
-    }),
+    // DynamoDB answers every call with nothing (no record stored), so the stage reads the
+    // record and then fails on S3.
+    dynamoDbClient: emptyDynamoDb(),
     notifier,
     metrics,
     logger: { debug: record("debug"), info: record("info"), warn: record("warn"), error: record("error") },

@@ -1,3 +1,5 @@
+import { Buffer } from "node:buffer";
+import { createHash } from "node:crypto";
 import { ConfigurationError } from "../errors/index.js";
 
 /** Where each kind of object lives in the store. Every prefix ends with `/`. */
@@ -8,9 +10,9 @@ export interface KeyLayout {
   readonly songs: string;
   /** @default "data/raw/users/" */
   readonly users: string;
-  /** Rejected files go to `<error><timestamp>_<name>`. @default "data/error/" */
+  /** Rejected files go to `<error><timestamp>_<tag>_<name>`. @default "data/error/" */
   readonly error: string;
-  /** Processed files go to `<archive>YYYY/MM/DD/<timestamp>_<name>`. @default "data/archive/" */
+  /** Processed files go to `<archive>YYYY/MM/DD/<timestamp>_<tag>_<name>`. @default "data/archive/" */
   readonly archive: string;
   /** KPI JSON Lines go to `<kpis>YYYY/MM/DD/`. @default "data/kpis/" */
   readonly kpis: string;
@@ -69,14 +71,56 @@ function datePath(at: Date): string {
   return at.toISOString().slice(0, 10).replaceAll("-", "/");
 }
 
-/** Where a processed file is archived: `<archive>YYYY/MM/DD/<timestamp>_<name>`, processing time in UTC. */
-export function archiveKey(layout: KeyLayout, key: string, at: Date): string {
-  return `${layout.archive}${datePath(at)}/${timestampTag(at)}_${baseName(key)}`;
+/** The longest name a moved file gets: 255 bytes, what most file systems allow in a folder entry. */
+export const MAX_MOVED_NAME_BYTES = 255;
+
+/**
+ * A short tag of one delivery, the same for every run that computes it: 12 hex digits of the
+ * SHA-256 of the input key and the delivery's etag. Two deliveries moved in the same
+ * millisecond (same base name in two folders, or a key delivered twice) get different tags.
+ */
+export function deliveryTag(key: string, etag: string): string {
+  return createHash("sha256").update(key).update("\u0000").update(etag).digest("hex").slice(0, 12);
 }
 
-/** Where a rejected file is moved: `<error><timestamp>_<name>`. */
-export function errorKey(layout: KeyLayout, key: string, at: Date): string {
-  return `${layout.error}${timestampTag(at)}_${baseName(key)}`;
+/**
+ * `<timestamp>_<tag>_<name>`, the name shortened (deterministically, keeping the `.csv` /
+ * `.csv.gz` ending, on a character boundary) to fit {@link MAX_MOVED_NAME_BYTES}; the tag
+ * keeps shortened names apart, the file's record keeps its original key.
+ */
+function movedName(key: string, at: Date, etag: string): string {
+  const head = `${timestampTag(at)}_${deliveryTag(key, etag)}_`;
+  const name = baseName(key);
+  const room = MAX_MOVED_NAME_BYTES - head.length;
+  if (Buffer.byteLength(name) <= room) return head + name;
+  const ending = /\.csv(\.gz)?$/i.exec(name)?.[0] ?? "";
+  return head + utf8Prefix(name.slice(0, name.length - ending.length), room - ending.length) + ending;
+}
+
+/** The longest prefix of `text` of at most `bytes` UTF-8 bytes that ends on a character boundary. */
+function utf8Prefix(text: string, bytes: number): string {
+  let used = 0;
+  let end = 0;
+  for (const char of text) {
+    const size = Buffer.byteLength(char);
+    if (used + size > bytes) break;
+    used += size;
+    end += char.length;
+  }
+  return text.slice(0, end);
+}
+
+/**
+ * Where a processed file is archived: `<archive>YYYY/MM/DD/<timestamp>_<tag>_<name>`,
+ * processing time in UTC, the tag naming the delivery (see {@link deliveryTag}).
+ */
+export function archiveKey(layout: KeyLayout, key: string, at: Date, etag: string): string {
+  return `${layout.archive}${datePath(at)}/${movedName(key, at, etag)}`;
+}
+
+/** Where a rejected file is moved: `<error><timestamp>_<tag>_<name>` (see {@link archiveKey}). */
+export function errorKey(layout: KeyLayout, key: string, at: Date, etag: string): string {
+  return `${layout.error}${movedName(key, at, etag)}`;
 }
 
 /** The folder of the stored states of one listener shard of a date: `<state>days/YYYY-MM-DD/<shard>/`. */

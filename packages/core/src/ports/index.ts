@@ -1,4 +1,12 @@
-export type { ByteRange, ObjectBody, ObjectInfo, ObjectStore } from "./object-store.js";
+export type {
+  ByteRange,
+  ListOptions,
+  ObjectBody,
+  ObjectInfo,
+  ObjectStore,
+  SkippedEntry,
+  SkipReason,
+} from "./object-store.js";
 export {
   type Clock,
   type DagTrigger,

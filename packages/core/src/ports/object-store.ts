@@ -11,6 +11,21 @@ export interface ObjectInfo {
   readonly lastModified: Date;
 }
 
+/** Why a store passed over an entry under a listed prefix. */
+export type SkipReason = "symbolic_link" | "not_a_regular_file" | "unsafe_name" | "not_an_input";
+
+/** An entry a listing passed over: where it is (a key-like path) and why. */
+export interface SkippedEntry {
+  readonly key: string;
+  readonly reason: SkipReason;
+}
+
+/** Options of {@link ObjectStore.list}. */
+export interface ListOptions {
+  /** Called for each entry under the prefix the store passed over (see {@link SkippedEntry}). */
+  readonly onSkipped?: ((entry: SkippedEntry) => void) | undefined;
+}
+
 /** A byte range: `start` inclusive, `end` exclusive (like `Array.prototype.slice`). */
 export interface ByteRange {
   readonly start: number;
@@ -52,7 +67,9 @@ export interface ObjectStore {
   ): Promise<{ readonly etag: string }>;
   /**
    * Moves an object in one step, where the store can (a rename on a file system): afterwards
-   * `to` holds the bytes `from` held and `from` is gone. With `ifMatch`, fails with
+   * `to` holds the bytes `from` held and `from` is gone. An existing `to` is never replaced:
+   * the move fails with `ConditionFailedError` (unless `to` is already the very object `from`
+   * is, a move stopped half-way: then it is finished). With `ifMatch`, fails with
    * `ConditionFailedError` unless the source's etag is that one; a missing source fails with
    * `ObjectNotFoundError`. Optional: stores without it (S3) are moved by copy and delete.
    */
@@ -61,8 +78,16 @@ export interface ObjectStore {
     to: string,
     options?: { readonly ifMatch?: string | undefined },
   ): Promise<{ readonly etag: string }>;
-  /** Deletes an object; deleting a missing object succeeds. */
-  delete(key: string): Promise<void>;
-  /** Every object whose key starts with `prefix`, in ascending key order (by UTF-8 bytes). */
-  list(prefix: string): AsyncIterable<ObjectInfo>;
+  /**
+   * Deletes an object; deleting a missing object succeeds. With `ifMatch`, an object of
+   * another etag is kept and the call fails with `ConditionFailedError` (a file replaced
+   * under its key is a new delivery, never removed for the old one).
+   */
+  delete(key: string, options?: { readonly ifMatch?: string | undefined }): Promise<void>;
+  /**
+   * Every object whose key starts with `prefix`, in ascending key order (by UTF-8 bytes).
+   * A store that passes over entries under the prefix that are no objects to it (a local
+   * folder's symbolic links, say) tells `options.onSkipped` about each.
+   */
+  list(prefix: string, options?: ListOptions): AsyncIterable<ObjectInfo>;
 }

@@ -7,8 +7,10 @@ import { type StageResult, stageResult } from "./result.js";
 import { StageOrderError } from "./transform.js";
 
 /**
- * Stage 4: moves a loaded streams file to `<archive>YYYY/MM/DD/<timestamp>_<name>` (date and
- * time of processing, UTC): copy, verify, delete, crash-safe (see {@link moveOut}).
+ * Stage 4: moves a loaded streams file to `<archive>YYYY/MM/DD/<timestamp>_<tag>_<name>` (date
+ * and time of processing, UTC; the tag names the delivery): crash-safe and safe against rival
+ * runs (see {@link moveOut}). `FAILED` when the file's bytes were gone before they could be
+ * moved (deleted or replaced under its key); the record says so and is finished.
  */
 export async function archiveStage(ctx: PipelineContext, key: string): Promise<StageResult> {
   const started = ctx.clock.now().getTime();
@@ -17,8 +19,9 @@ export async function archiveStage(ctx: PipelineContext, key: string): Promise<S
     if (found.validationStatus === "FAILED") return stageResult("archive", found, "SKIPPED");
     if (found.kpiIngestionStatus !== "SUCCESS")
       throw new StageOrderError(`archive of '${key}' before its KPIs were loaded`, key);
-    const record = await moveOut(ctx, found, archiveKey(ctx.layout, key, ctx.clock.now()));
-    return stageResult("archive", record, "SUCCESS");
+    const record = await moveOut(ctx, found, archiveKey(ctx.layout, key, ctx.clock.now(), found.etag));
+    // FAILED: the file's bytes were gone before they could be moved (the message says how).
+    return stageResult("archive", record, record.archivalStatus === "SUCCESS" ? "SUCCESS" : "FAILED");
   });
   return recordStage(ctx, "archive", started, result);
 }

@@ -1,22 +1,52 @@
-import { MusicpipeError } from "../errors/index.js";
+import { createHash } from "node:crypto";
+import { ConditionFailedError, MusicpipeError } from "../errors/index.js";
+import type { ObjectInfo, ObjectStore } from "../ports/object-store.js";
 import type { FileRecord } from "../ports/tables.js";
 import type { PipelineContext } from "./context.js";
 import { updateRecord } from "./record.js";
 
-/** A file could not be moved: its object vanished before a copy existed, or the copy is wrong. */
+/** A file could not be moved: its target holds other bytes than the file. */
 export class MoveError extends MusicpipeError {
   constructor(message: string, file: string) {
     super("move_failed", message, { file });
   }
 }
 
+/** The SHA-256 of an object's bytes, read to the end. */
+async function digestOf(objects: ObjectStore, key: string): Promise<string> {
+  const hash = createHash("sha256");
+  for await (const chunk of objects.get(key)) hash.update(chunk);
+  return hash.digest("hex");
+}
+
 /**
- * Moves a delivery out of its input key to `destination`, crash-safe at every step: the
- * destination is recorded first (`archivalStatus: IN_PROGRESS`), then moved in one step where
- * the store can (`ObjectStore.move`, a rename), else copied (only from the recorded etag),
- * verified by size, and the input deleted; only then is the move recorded as done. A run that
- * stopped anywhere in between is finished by the next one, which finds the recorded
- * destination and carries on.
+ * Whether two objects hold the same bytes: the same etag (S3's and the memory store's are of
+ * the content, the local store's name the file itself), else sizes, then their SHA-256.
+ */
+async function sameBytes(objects: ObjectStore, a: ObjectInfo, b: ObjectInfo): Promise<boolean> {
+  if (a.etag === b.etag) return true;
+  if (a.size !== b.size) return false;
+  const [x, y] = await Promise.all([digestOf(objects, a.key), digestOf(objects, b.key)]);
+  return x === y;
+}
+
+/**
+ * Moves a delivery out of its input key to `destination`, crash-safe at every step and safe
+ * when several runs move the same file at once:
+ *
+ * 1. the destination is recorded first (`archivalStatus: IN_PROGRESS`); a run that finds one
+ *    recorded uses it, so every run moves the delivery to the same key;
+ * 2. the file is moved in one step where the store can (`ObjectStore.move`), else copied
+ *    (only from the recorded etag) and the input deleted (only while it holds that etag);
+ * 3. only then is the move recorded as done.
+ *
+ * A target is never replaced, and the input is removed only once the target holds its very
+ * bytes (the same file, or the same SHA-256), never on a size alone. A run that stopped
+ * anywhere in between is finished by the next one. When neither the input (at the recorded
+ * etag) nor the target exists, the delivery's bytes are gone (deleted or replaced before they
+ * could be moved): the record gets `archivalStatus: FAILED` with the reason, so it is
+ * finished (visible in `status`) instead of failing every later run; a new file at the key is
+ * a new delivery.
  */
 export async function moveOut(
   ctx: PipelineContext,
@@ -24,7 +54,7 @@ export async function moveOut(
   destination: string,
 ): Promise<FileRecord> {
   let record = found;
-  if (record.archivalStatus === "SUCCESS") return record;
+  if (record.archivalStatus === "SUCCESS" || record.archivalStatus === "FAILED") return record;
   if (record.archivedKey === undefined || record.archivalStatus !== "IN_PROGRESS") {
     record = await updateRecord(ctx, record, {
       archivalStatus: "IN_PROGRESS",
@@ -34,26 +64,59 @@ export async function moveOut(
   }
   const source = record.fileKey;
   const target = record.archivedKey!;
-  const [from, to] = await Promise.all([ctx.objects.head(source), ctx.objects.head(target)]);
-  if (from !== undefined && ctx.objects.move !== undefined) {
-    // One step where the store can (a rename): the source is gone exactly when the target is there.
-    await ctx.objects.move(source, target, { ifMatch: record.etag });
-  } else if (from !== undefined) {
-    if (to === undefined || to.size !== from.size) {
-      await ctx.objects.copy(source, target, { ifMatch: record.etag });
-      const copied = await ctx.objects.head(target);
-      if (copied === undefined || copied.size !== from.size) {
+  const objects = ctx.objects;
+  const look = () => Promise.all([objects.head(source), objects.head(target)]);
+  let [from, to] = await look();
+  if (from?.etag === record.etag && to === undefined) {
+    try {
+      if (objects.move !== undefined) {
+        // One step where the store can (a rename): the source is gone exactly when the target is there.
+        await objects.move(source, target, { ifMatch: record.etag });
+      } else {
+        await objects.copy(source, target, { ifMatch: record.etag });
+        await objects.delete(source, { ifMatch: record.etag });
+      }
+      return moved(ctx, record, target);
+    } catch (err) {
+      // Another run moved it first, or the input was replaced meanwhile: look again.
+      if (!(err instanceof ConditionFailedError)) throw err;
+      [from, to] = await look();
+    }
+  }
+  if (to !== undefined) {
+    if (from?.etag === record.etag) {
+      // Copied (by this delivery: the target's key is its own), not yet removed from the input.
+      if (!(await sameBytes(objects, from, to)))
         throw new MoveError(
-          `copy of '${source}' to '${target}' has ${copied?.size ?? "no"} bytes, expected ${from.size}`,
+          `'${target}' exists and holds other bytes than '${source}'; nothing removed`,
           source,
         );
-      }
+      await objects.delete(source, { ifMatch: record.etag });
     }
-    await ctx.objects.delete(source);
-  } else if (to === undefined) {
-    throw new MoveError(`'${source}' disappeared before it was copied to '${target}'`, source);
+    return moved(ctx, record, target);
   }
-  ctx.logger.info("file moved", { fileKey: source, runId: ctx.runId, to: target });
+  const why =
+    from === undefined
+      ? `'${source}' is gone and was never moved to '${target}'`
+      : `'${source}' was replaced (etag ${from.etag}, not ${record.etag}) before it was moved`;
+  const counted = record.kpiIngestionStatus === "SUCCESS";
+  ctx.logger.error("file lost before it was moved", {
+    fileKey: source,
+    runId: ctx.runId,
+    to: target,
+    counted,
+  });
+  return updateRecord(ctx, record, {
+    archivalStatus: "FAILED",
+    archivalTimestamp: ctx.clock.now().toISOString(),
+    archivalMessage: counted
+      ? `${why}; its rows were loaded and stay counted`
+      : `${why}; nothing of it was counted`,
+  });
+}
+
+function moved(ctx: PipelineContext, record: FileRecord, target: string): Promise<FileRecord> {
+  ctx.logger.info("file moved", { fileKey: record.fileKey, runId: ctx.runId, to: target });
   return updateRecord(ctx, record, {
     archivalStatus: "SUCCESS",
     archivalTimestamp: ctx.clock.now().toISOString(),

@@ -41,9 +41,12 @@ export function isMovedOut(record: FileRecord): boolean {
   return record.archivalStatus === "SUCCESS";
 }
 
-/** `true` when nothing is left to do for the record's delivery. */
+/**
+ * `true` when nothing is left to do for the record's delivery: moved out, skipped, or found
+ * gone before it could be moved (`archivalStatus: FAILED`, see {@link moveOut}).
+ */
 export function isFinished(record: FileRecord): boolean {
-  return isMovedOut(record) || record.archivalStatus === "SKIPPED";
+  return isMovedOut(record) || record.archivalStatus === "SKIPPED" || record.archivalStatus === "FAILED";
 }
 
 /**
@@ -58,11 +61,14 @@ export async function currentRecord(
   key: string,
   fileType: FileKind = "streams",
 ): Promise<FileRecord | undefined> {
-  const [info, record] = await Promise.all([ctx.objects.head(key), ctx.files.get(key)]);
+  // The record first, then the object: an object seen after a record that says the delivery
+  // left the key is a new delivery, never the old one seen before a rival run moved it.
+  const record = await ctx.files.get(key);
+  const info = await ctx.objects.head(key);
   if (info === undefined) return record;
   const isNew =
     record === undefined ||
-    isMovedOut(record) ||
+    isFinished(record) ||
     (record.etag !== info.etag && record.archivedKey === undefined);
   if (!isNew) return record;
   return ctx.files.put(newDelivery(info, fileType, record), record?.version ?? 0);

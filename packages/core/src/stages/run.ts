@@ -1,6 +1,8 @@
 import pLimit from "p-limit";
 import { MusicpipeError } from "../errors/index.js";
+import { compareCodePoints } from "../kpi/order.js";
 import { isInputKey } from "../layout/index.js";
+import type { SkippedEntry } from "../ports/object-store.js";
 import type { FileRecord } from "../ports/tables.js";
 import type { FileReport } from "../validate/index.js";
 import { archiveStage } from "./archive.js";
@@ -35,6 +37,12 @@ export interface RunSummary {
   readonly dates: readonly DateLoad[];
   /** Reports of the song and user catalog files read. */
   readonly catalogFiles: readonly FileReport[];
+  /**
+   * Entries under the streams prefix that were not processed, and why: not `.csv` /
+   * `.csv.gz` (`not_an_input`), or no object to the store (a local folder's symbolic links,
+   * devices, names with a backslash). In key order.
+   */
+  readonly skipped: readonly SkippedEntry[];
 }
 
 /**
@@ -59,6 +67,23 @@ function failure(fileKey: string, stage: StageName, err: unknown): FileOutcome {
   return { fileKey, outcome: "failed", error: { stage, code, message } };
 }
 
+/** A file whose bytes were gone before they could be moved (its record is finished, saying why). */
+function lost(fileKey: string, stage: StageName, result: StageResult): FileOutcome {
+  return {
+    fileKey,
+    outcome: "failed",
+    validation: stage === "validate" ? result : undefined,
+    error: {
+      stage,
+      code: "file_lost",
+      message:
+        stage === "validate"
+          ? "rejected, but its bytes were gone before they could be moved to the error prefix"
+          : (result.message ?? "its bytes were gone before they could be archived"),
+    },
+  };
+}
+
 /**
  * Processes every pending streams file: each object under the streams prefix, plus every
  * record whose work was interrupted after its object left that prefix. Files are validated
@@ -74,8 +99,13 @@ export async function runPending(
   } = {},
 ): Promise<RunSummary> {
   const keys = new Set<string>();
-  for await (const info of ctx.objects.list(ctx.layout.streams)) {
-    if (!isInputKey(info.key, ctx.layout.streams)) continue;
+  const skipped: SkippedEntry[] = [];
+  const onSkipped = (entry: SkippedEntry) => skipped.push(entry);
+  for await (const info of ctx.objects.list(ctx.layout.streams, { onSkipped })) {
+    if (!isInputKey(info.key, ctx.layout.streams)) {
+      skipped.push({ key: info.key, reason: "not_an_input" });
+      continue;
+    }
     keys.add(info.key);
     // A file the threads will read: start them while the catalog loads.
     if (info.size >= THREAD_MIN_BYTES) ctx.threads?.warm?.();
@@ -102,7 +132,11 @@ export async function runPending(
         try {
           const validation = await validateStage(ctx, key);
           if (validation.status !== "SUCCESS") {
-            report({ fileKey: key, outcome: "rejected", validation, movedTo: validation.movedTo });
+            report(
+              validation.movedTo === undefined
+                ? lost(key, "validate", validation)
+                : { fileKey: key, outcome: "rejected", validation, movedTo: validation.movedTo },
+            );
             return;
           }
           validated.set(key, validation);
@@ -163,12 +197,16 @@ export async function runPending(
           if (record.kpiIngestionStatus === "IN_PROGRESS") await markLoaded(ctx, record);
           stage = "archive";
           const archived = await archiveStage(ctx, key);
-          report({
-            fileKey: key,
-            outcome: "archived",
-            validation: validated.get(key),
-            movedTo: archived.movedTo,
-          });
+          report(
+            archived.status === "SUCCESS"
+              ? {
+                  fileKey: key,
+                  outcome: "archived",
+                  validation: validated.get(key),
+                  movedTo: archived.movedTo,
+                }
+              : lost(key, "archive", archived),
+          );
         } catch (err) {
           report(failure(key, stage, err));
         }
@@ -178,5 +216,6 @@ export async function runPending(
   const files = [...outcomes.values()].sort((a, b) =>
     a.fileKey < b.fileKey ? -1 : a.fileKey > b.fileKey ? 1 : 0,
   );
-  return { files, dates, catalogFiles };
+  skipped.sort((a, b) => compareCodePoints(a.key, b.key));
+  return { files, dates, catalogFiles, skipped };
 }

@@ -27,7 +27,7 @@ export async function validateStage(ctx: PipelineContext, key: string): Promise<
     let record = found;
     if (record.validationStatus === "PENDING") record = await validateDelivery(ctx, record);
     if (record.validationStatus === "FAILED" && record.archivalStatus !== "SUCCESS") {
-      record = await moveOut(ctx, record, errorKey(ctx.layout, key, ctx.clock.now()));
+      record = await moveOut(ctx, record, errorKey(ctx.layout, key, ctx.clock.now(), record.etag));
       await notifyRejection(ctx, record);
     }
     return stageResult("validate", record, record.validationStatus === "SUCCESS" ? "SUCCESS" : "FAILED");

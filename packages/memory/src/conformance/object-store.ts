@@ -395,10 +395,39 @@ export function runObjectStoreConformance(options: ObjectStoreConformanceOptions
         const { store, ns } = await setup();
         const data = bytes(50_000);
         const { etag } = await store.put(`${ns}/from/a.bin`, data);
-        await store.put(`${ns}/to/a.bin`, "old");
         await store.move!(`${ns}/from/a.bin`, `${ns}/to/a.bin`, { ifMatch: etag });
         expect(await store.head(`${ns}/from/a.bin`)).toBeUndefined();
         sameBytes(await readBytes(store.get(`${ns}/to/a.bin`)), data);
+      });
+
+      it("never replaces an existing target: ConditionFailedError, both objects kept", async () => {
+        const { store, ns } = await setup();
+        const { etag } = await store.put(`${ns}/from/a.csv`, "the delivery");
+        await store.put(`${ns}/to/a.csv`, "another file");
+        await expect(
+          store.move!(`${ns}/from/a.csv`, `${ns}/to/a.csv`, { ifMatch: etag }),
+        ).rejects.toBeInstanceOf(ConditionFailedError);
+        expect((await readBytes(store.get(`${ns}/from/a.csv`))).toString("utf8")).toBe("the delivery");
+        expect((await readBytes(store.get(`${ns}/to/a.csv`))).toString("utf8")).toBe("another file");
+      });
+
+      it("lets one of two concurrent moves to one target win; the other fails, nothing is lost", async () => {
+        const { store, ns } = await setup();
+        const a = await store.put(`${ns}/a/same.csv`, "file a");
+        const b = await store.put(`${ns}/b/same.csv`, "file b");
+        const results = await Promise.allSettled([
+          store.move!(`${ns}/a/same.csv`, `${ns}/to/same.csv`, { ifMatch: a.etag }),
+          store.move!(`${ns}/b/same.csv`, `${ns}/to/same.csv`, { ifMatch: b.etag }),
+        ]);
+        expect(results.filter((r) => r.status === "fulfilled")).toHaveLength(1);
+        const texts = await Promise.all(
+          [`${ns}/a/same.csv`, `${ns}/b/same.csv`, `${ns}/to/same.csv`].map(async (key) =>
+            (await store.head(key)) === undefined
+              ? undefined
+              : (await readBytes(store.get(key))).toString("utf8"),
+          ),
+        );
+        expect(texts.filter((t) => t !== undefined).sort()).toEqual(["file a", "file b"]);
       });
 
       it("refuses a move whose ifMatch is not the source's etag, moving nothing", async () => {
@@ -436,6 +465,21 @@ export function runObjectStoreConformance(options: ObjectStoreConformanceOptions
         await store.delete(`${ns}/twice.csv`);
         await expect(store.delete(`${ns}/twice.csv`)).resolves.toBeUndefined();
         await expect(store.delete(`${ns}/never/written.csv`)).resolves.toBeUndefined();
+      });
+
+      it("with ifMatch, deletes only that version: a replaced object is kept", async () => {
+        const { store, ns } = await setup();
+        const first = await store.put(`${ns}/key.csv`, "first delivery");
+        const second = await store.put(`${ns}/key.csv`, "second delivery, longer");
+        await expect(store.delete(`${ns}/key.csv`, { ifMatch: first.etag })).rejects.toBeInstanceOf(
+          ConditionFailedError,
+        );
+        expect((await readBytes(store.get(`${ns}/key.csv`))).toString("utf8")).toBe(
+          "second delivery, longer",
+        );
+        await store.delete(`${ns}/key.csv`, { ifMatch: second.etag });
+        expect(await store.head(`${ns}/key.csv`)).toBeUndefined();
+        await expect(store.delete(`${ns}/key.csv`, { ifMatch: second.etag })).resolves.toBeUndefined();
       });
     });
 

@@ -1,14 +1,11 @@
-import { ConfigurationError, InvalidKeyError } from "@musicpipe/core";
+import { ConfigurationError, InvalidKeyError, type ListOptions, type SkipReason } from "@musicpipe/core";
 
 /**
  * File and folder names starting with this are musicpipe's own: temporary files of atomic
- * writes (`.musicpipe-tmp-*`) and the local tables folder (`.musicpipe`). Keys cannot use them
+ * writes (`.musicpipe-tmp/`) and the local tables folder (`.musicpipe`). Keys cannot use them
  * and listings skip them.
  */
 export const RESERVED_NAME_PREFIX = ".musicpipe";
-
-/** Prefix of the temporary files written before an atomic rename. */
-export const TEMP_NAME_PREFIX = ".musicpipe-tmp-";
 
 const LONE_SURROGATE = /\p{Cs}/u;
 
@@ -86,6 +83,8 @@ export function checkRange(
 export interface FolderEntry {
   readonly name: string;
   readonly folder: boolean;
+  /** Set for an entry that is no object (a symbolic link, a device): reported, not listed. */
+  readonly skipped?: SkipReason | undefined;
 }
 
 /**
@@ -99,20 +98,29 @@ export interface FolderEntry {
 export async function* walkKeys(
   readFolder: (folder: string) => Promise<readonly FolderEntry[] | undefined>,
   prefix: string,
+  onSkipped?: ListOptions["onSkipped"],
 ): AsyncGenerator<string> {
   const slash = prefix.lastIndexOf("/");
-  yield* visit(readFolder, slash < 0 ? "" : prefix.slice(0, slash), prefix);
+  yield* visit(readFolder, slash < 0 ? "" : prefix.slice(0, slash), prefix, onSkipped);
 }
 
 async function* visit(
   readFolder: (folder: string) => Promise<readonly FolderEntry[] | undefined>,
   folder: string,
   prefix: string,
+  onSkipped: ListOptions["onSkipped"],
 ): AsyncGenerator<string> {
   const entries = await readFolder(folder);
   if (entries === undefined) return;
-  const sorted = entries
-    .filter((entry) => !entry.name.startsWith(RESERVED_NAME_PREFIX) && !entry.name.includes("\\"))
+  const usable = entries.filter((entry) => {
+    if (entry.name.startsWith(RESERVED_NAME_PREFIX)) return false;
+    const reason = entry.skipped ?? (entry.name.includes("\\") ? "unsafe_name" : undefined);
+    if (reason === undefined) return true;
+    const key = folder === "" ? entry.name : `${folder}/${entry.name}`;
+    if (key.startsWith(prefix)) onSkipped?.({ key, reason });
+    return false;
+  });
+  const sorted = usable
     .map((entry) => {
       const key = folder === "" ? entry.name : `${folder}/${entry.name}`;
       return { key, folder: entry.folder, order: Buffer.from(entry.folder ? `${entry.name}/` : entry.name) };
@@ -122,7 +130,7 @@ async function* visit(
     if (entry.folder) {
       const asPrefix = `${entry.key}/`;
       if (asPrefix.startsWith(prefix) || prefix.startsWith(asPrefix))
-        yield* visit(readFolder, entry.key, prefix);
+        yield* visit(readFolder, entry.key, prefix, onSkipped);
     } else if (entry.key.startsWith(prefix)) {
       yield entry.key;
     }

@@ -1,13 +1,12 @@
-import { randomUUID } from "node:crypto";
 import { createWriteStream } from "node:fs";
 import {
   copyFile,
   type FileHandle,
+  link,
   mkdir,
   open,
   readdir,
   rename,
-  rm,
   stat,
   unlink,
   writeFile,
@@ -22,6 +21,7 @@ import {
   ObjectNotFoundError,
   type ObjectStore,
 } from "@musicpipe/core";
+import { AtomicWrites } from "../temp-files.js";
 import {
   checkKey,
   checkPrefix,
@@ -31,7 +31,6 @@ import {
   folderConflict,
   isMissing,
   resolveRange,
-  TEMP_NAME_PREFIX,
   walkKeys,
 } from "./keys.js";
 
@@ -52,6 +51,7 @@ interface FileStats {
   readonly mtimeNs: bigint;
   readonly mtimeMs: bigint;
   readonly ino: bigint;
+  readonly dev: bigint;
   isFile(): boolean;
 }
 
@@ -69,6 +69,15 @@ function infoOf(key: string, stats: FileStats): ObjectInfo {
   };
 }
 
+/** Removes a file; one already gone is no error. */
+async function unlinkQuietly(path: string): Promise<void> {
+  try {
+    await unlink(path);
+  } catch (error) {
+    if (!isMissing(error)) throw error;
+  }
+}
+
 /** Stats of the regular file at `path`, or `undefined` when there is none. */
 async function statFile(path: string): Promise<FileStats | undefined> {
   try {
@@ -84,18 +93,22 @@ async function statFile(path: string): Promise<FileStats | undefined> {
  * An {@link ObjectStore} over a local folder: key `a/b.csv` is the file `<root>/a/b.csv`, so
  * files dropped into the folder by hand are objects too.
  *
- * - Writes are atomic: bytes go to a `.musicpipe-tmp-*` file in the target folder, which is
- *   then renamed over the target; a failed write leaves nothing behind.
+ * - Writes are atomic: bytes go to a file in `<root>/.musicpipe-tmp/` named by the writing
+ *   process, which is then renamed over the target; a failed write leaves nothing behind, and
+ *   the files of a killed process are removed by the next store's first write.
  * - The etag is `size-mtimeNs-inode` in hex (no hashing); it changes whenever the file is
  *   rewritten. Caveat: a rewrite in place by another program that keeps the size, within
  *   the file system's timestamp granularity, can keep the etag. A copy gets its own etag.
  * - Keys that could leave the root are refused with `InvalidKeyError`: empty, leading `/` or
  *   `\`, backslashes, NUL, empty, `.` or `..` segments. Names starting with `.musicpipe` are
  *   reserved (temporary files, the local tables folder) and skipped by `list`.
- * - `list` walks only the folders that can hold matching keys, skips folders, symbolic links
- *   and other non-files, and yields in UTF-8 byte order without collecting the listing.
+ * - `list` walks only the folders that can hold matching keys, and yields in UTF-8 byte order
+ *   without collecting the listing. Symbolic links, other non-files and names with a backslash
+ *   under the prefix are no objects: passed over, and reported to `onSkipped`.
  * - `delete` leaves emptied folders in place (an input folder does not vanish once processed).
- * - `move` is a rename: one step, no bytes copied (both keys are under the same root).
+ * - `move` links the file under its new name, then removes the old name: no bytes copied, an
+ *   existing target is never replaced, and a move stopped in between is finished by the next.
+ * - `delete` with `ifMatch` removes the file only while it is that version.
  * - A key cannot be both an object and a folder of other objects (`a` and `a/b`).
  * - `contentType` is ignored.
  *
@@ -137,27 +150,27 @@ export function createLocalObjectStore(options: LocalObjectStoreOptions): Object
     return etag;
   }
 
+  const writes = new AtomicWrites(root);
+
   /** Runs `write(temp)` then commits the temp file to `key`; removes the temp file on failure. */
   async function writeAtomically(key: string, write: (temp: string) => Promise<void>): Promise<string> {
     const path = pathOf(key);
-    const folder = dirname(path);
-    await ensureFolder(key, folder);
-    const temp = join(folder, `${TEMP_NAME_PREFIX}${randomUUID()}`);
-    try {
-      await write(temp);
-      return await commit(key, temp, path);
-    } catch (error) {
-      await rm(temp, { force: true });
-      throw error;
-    }
+    await ensureFolder(key, dirname(path));
+    return writes.write(path, write, (temp) => commit(key, temp, path));
   }
 
   async function readFolder(folder: string): Promise<readonly FolderEntry[] | undefined> {
     try {
       const entries = await readdir(folder === "" ? root : pathOf(folder), { withFileTypes: true });
-      return entries
-        .filter((entry) => entry.isFile() || entry.isDirectory())
-        .map((entry) => ({ name: entry.name, folder: entry.isDirectory() }));
+      return entries.map((entry) => ({
+        name: entry.name,
+        folder: entry.isDirectory(),
+        ...(entry.isFile() || entry.isDirectory()
+          ? {}
+          : {
+              skipped: entry.isSymbolicLink() ? ("symbolic_link" as const) : ("not_a_regular_file" as const),
+            }),
+      }));
     } catch (error) {
       if (isMissing(error)) return undefined;
       throw error;
@@ -250,6 +263,7 @@ export function createLocalObjectStore(options: LocalObjectStoreOptions): Object
       checkKey(from);
       checkKey(to);
       const source = pathOf(from);
+      const target = pathOf(to);
       const before = await statFile(source);
       if (before === undefined) throw new ObjectNotFoundError(from);
       const ifMatch = moveOptions?.ifMatch;
@@ -260,24 +274,71 @@ export function createLocalObjectStore(options: LocalObjectStoreOptions): Object
           { file: from },
         );
       }
-      const target = pathOf(to);
       await ensureFolder(to, dirname(target));
+      // A second name for the file, then the first removed: `link` never replaces an existing
+      // target, and both names are the same file (inode, mtime: the same etag) in between.
       try {
-        // rename keeps size, mtime and inode: the moved object keeps its etag.
-        await rename(source, target);
+        await link(source, target);
       } catch (error) {
         const code = errorCode(error);
         if (isMissing(error)) throw new ObjectNotFoundError(from, { cause: error });
-        if (code === "EISDIR" || code === "ENOTEMPTY" || code === "EEXIST" || code === "EPERM")
+        if (code === "EEXIST") {
+          const existing = await statFile(target);
+          // The same file under both names: a move stopped after its first step; finish it.
+          if (existing === undefined || existing.ino !== before.ino || existing.dev !== before.dev)
+            throw new ConditionFailedError(`move of '${from}' to '${to}' refused: '${to}' exists`, {
+              file: from,
+            });
+        } else if (code === "EPERM" || code === "ENOTSUP" || code === "EOPNOTSUPP" || code === "EMLINK") {
+          // A file system without hard links: a rename, after checking that nothing is there.
+          if ((await statFile(target)) !== undefined || (await stat(target).catch(() => undefined)))
+            throw new ConditionFailedError(`move of '${from}' to '${to}' refused: '${to}' exists`, {
+              file: from,
+            });
+          try {
+            await rename(source, target);
+          } catch (renameError) {
+            if (isMissing(renameError)) throw new ObjectNotFoundError(from, { cause: renameError });
+            throw renameError;
+          }
+          return { etag };
+        } else if (code === "EISDIR" || code === "ENOTDIR") {
           throw folderConflict(to, error);
-        throw error;
+        } else {
+          throw error;
+        }
       }
-      return { etag };
+      // The source may have been replaced since it was checked: the target then holds the
+      // replaced file, not the new one, which stays where it is.
+      const linked = await statFile(target);
+      if (linked === undefined || (ifMatch !== undefined && etagOf(linked) !== ifMatch)) {
+        const now = await statFile(source);
+        if (linked !== undefined && now !== undefined && now.ino === linked.ino) await unlink(target);
+        throw new ConditionFailedError(
+          `move of '${from}' to '${to}' refused: the source changed while moving`,
+          {
+            file: from,
+          },
+        );
+      }
+      const now = await statFile(source);
+      if (now !== undefined && now.ino === linked.ino && now.dev === linked.dev) await unlinkQuietly(source);
+      return { etag: etagOf(linked) };
     },
 
-    async delete(key) {
+    async delete(key, deleteOptions) {
       checkKey(key);
       const path = pathOf(key);
+      const ifMatch = deleteOptions?.ifMatch;
+      if (ifMatch !== undefined) {
+        const found = await statFile(path);
+        if (found === undefined) return;
+        if (etagOf(found) !== ifMatch)
+          throw new ConditionFailedError(
+            `delete of '${key}' refused: its etag is '${etagOf(found)}', not '${ifMatch}'`,
+            { file: key },
+          );
+      }
       try {
         await unlink(path);
       } catch (error) {
@@ -288,10 +349,10 @@ export function createLocalObjectStore(options: LocalObjectStoreOptions): Object
       }
     },
 
-    list(prefix) {
+    list(prefix, listOptions) {
       checkPrefix(prefix);
       return (async function* () {
-        for await (const key of walkKeys(readFolder, prefix)) {
+        for await (const key of walkKeys(readFolder, prefix, listOptions?.onSkipped)) {
           const stats = await statFile(pathOf(key));
           if (stats !== undefined) yield infoOf(key, stats);
         }

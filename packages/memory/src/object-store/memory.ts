@@ -170,13 +170,36 @@ export function createMemoryObjectStore(options: MemoryObjectStoreOptions = {}):
     },
 
     async move(from, to, moveOptions) {
-      const { etag } = await store.copy(from, to, moveOptions);
-      if (from !== to) await store.delete(from);
+      checkKey(from);
+      checkKey(to);
+      const existing = read(to);
+      if (existing !== undefined && from !== to) {
+        // Never replaced; the same bytes there already is a move stopped half-way.
+        const data = read(from);
+        if (data === undefined) throw new ObjectNotFoundError(from);
+        if (!Buffer.from(existing).equals(Buffer.from(data)))
+          throw new ConditionFailedError(`move of '${from}' to '${to}' refused: '${to}' exists`, {
+            file: from,
+          });
+      }
+      const { etag } =
+        existing !== undefined ? { etag: md5(existing) } : await store.copy(from, to, moveOptions);
+      if (from !== to) await store.delete(from, moveOptions);
       return { etag };
     },
 
-    async delete(key) {
+    async delete(key, deleteOptions) {
       checkKey(key);
+      const ifMatch = deleteOptions?.ifMatch;
+      if (ifMatch !== undefined) {
+        const data = read(key);
+        if (data === undefined) return;
+        if (md5(data) !== ifMatch)
+          throw new ConditionFailedError(
+            `delete of '${key}' refused: its etag is '${md5(data)}', not '${ifMatch}'`,
+            { file: key },
+          );
+      }
       try {
         volume.unlinkSync(pathOf(key));
       } catch (error) {
@@ -187,10 +210,10 @@ export function createMemoryObjectStore(options: MemoryObjectStoreOptions = {}):
       }
     },
 
-    list(prefix) {
+    list(prefix, listOptions) {
       checkPrefix(prefix);
       return (async function* () {
-        for await (const key of walkKeys(readFolder, prefix)) {
+        for await (const key of walkKeys(readFolder, prefix, listOptions?.onSkipped)) {
           const found = info(key);
           if (found !== undefined) yield found;
         }
