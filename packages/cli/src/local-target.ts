@@ -1,7 +1,8 @@
-import { mkdir, open, readFile, rm, stat } from "node:fs/promises";
+import { randomUUID } from "node:crypto";
+import { link, mkdir, readFile, rename, rm, stat, writeFile } from "node:fs/promises";
 import { join, resolve } from "node:path";
 import { createPipelineContext, type PipelineConfig, type PipelineContext } from "@musicpipe/core";
-import { createLocalObjectStore, createLocalTables } from "@musicpipe/memory/local";
+import { createLocalObjectStore, createLocalTables, TEMP_FOLDER } from "@musicpipe/memory/local";
 import { UsageError } from "./args.js";
 
 /** The state folder under a local root. */
@@ -31,34 +32,77 @@ function isAlive(pid: number): boolean {
   }
 }
 
+/** What a lock file holds: the holder's pid and a token of its own. */
+function lockHolder(text: string): { pid: number; token: string } | undefined {
+  const [pid, token] = text.trim().split(" ");
+  const n = Number(pid);
+  return Number.isInteger(n) && n > 0 && token !== undefined ? { pid: n, token } : undefined;
+}
+
 /**
- * Holds `root/.musicpipe/lock` while `work` runs, so two runs never share a folder. A lock
- * left by a process that no longer exists is taken over.
+ * Holds `root/.musicpipe/lock` while `work` runs, so two runs do not share a folder. The lock
+ * is created with its content in one step (written to a file of its own, then linked to the
+ * lock's name, which fails when a lock exists). A lock whose holder no longer exists is taken
+ * over: moved aside under a name of this run's own (so one taker wins), checked to be the very
+ * lock found stale, and removed. The stages do not rely on the lock: they are safe when runs
+ * overlap (conditional record writes, moves that never replace a file), as on AWS.
  */
 export async function withRootLock<T>(root: string, work: () => Promise<T>): Promise<T> {
-  const path = join(root, STATE_DIR, "lock");
-  await mkdir(join(root, STATE_DIR), { recursive: true });
-  for (let attempt = 0; ; attempt++) {
-    try {
-      const handle = await open(path, "wx");
-      await handle.writeFile(String(process.pid));
-      await handle.close();
-      break;
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== "EEXIST" || attempt > 0) throw err;
-      const holder = Number((await readFile(path, "utf8").catch(() => "")).trim());
-      if (Number.isInteger(holder) && holder > 0 && isAlive(holder)) {
-        throw new UsageError(
-          `another musicpipe run (pid ${holder}) is using ${resolve(root)}; wait for it to finish`,
-        );
+  const dir = join(root, STATE_DIR);
+  const path = join(dir, "lock");
+  await mkdir(dir, { recursive: true });
+  const token = randomUUID();
+  // Named like every temporary file under the root, so one left by a killed run is swept.
+  await mkdir(join(dir, TEMP_FOLDER), { recursive: true });
+  const mine = join(dir, TEMP_FOLDER, `${process.pid}-lock-${token}`);
+  await writeFile(mine, `${process.pid} ${token}\n`, { flag: "wx" });
+  try {
+    for (let attempt = 0; ; attempt++) {
+      try {
+        await link(mine, path);
+        break;
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code !== "EEXIST") throw err;
+        if (attempt >= 20)
+          throw new UsageError(`could not take the lock of ${resolve(root)}: other runs keep taking it`);
+        const text = await readFile(path, "utf8").catch(() => undefined);
+        if (text === undefined) continue; // released meanwhile
+        const holder = lockHolder(text);
+        if (holder !== undefined && isAlive(holder.pid)) {
+          throw new UsageError(
+            `another musicpipe run (pid ${holder.pid}) is using ${resolve(root)}; wait for it to finish`,
+          );
+        }
+        // A stale lock (or one of an older version, holding a pid only): taken over.
+        const aside = join(dir, TEMP_FOLDER, `${process.pid}-stale-${token}`);
+        if (
+          await rename(path, aside).then(
+            () => true,
+            () => false,
+          )
+        ) {
+          const moved = await readFile(aside, "utf8").catch(() => "");
+          if (moved !== text) {
+            // Another run took the lock over first and holds it now: give it back, and yield.
+            await link(aside, path).catch(() => undefined);
+            await rm(aside, { force: true });
+            const now = lockHolder(moved);
+            throw new UsageError(
+              `another musicpipe run (pid ${now?.pid ?? "unknown"}) is using ${resolve(root)}; wait for it to finish`,
+            );
+          }
+          await rm(aside, { force: true });
+        }
       }
-      await rm(path, { force: true });
     }
+  } finally {
+    await rm(mine, { force: true });
   }
   try {
     return await work();
   } finally {
-    await rm(path, { force: true });
+    const held = lockHolder(await readFile(path, "utf8").catch(() => ""));
+    if (held?.token === token) await rm(path, { force: true });
   }
 }
 

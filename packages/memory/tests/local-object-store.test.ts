@@ -1,9 +1,10 @@
-import { mkdir, mkdtemp, readdir, rm, stat, utimes, writeFile } from "node:fs/promises";
+import { spawn } from "node:child_process";
+import { mkdir, mkdtemp, readdir, rm, stat, symlink, utimes, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { ConditionFailedError, InvalidKeyError, ObjectNotFoundError } from "@musicpipe/core";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { createLocalObjectStore } from "../src/index.js";
+import { createLocalObjectStore, TEMP_FOLDER } from "../src/index.js";
 
 let base: string;
 let root: string;
@@ -38,7 +39,8 @@ describe("createLocalObjectStore", () => {
   it("stores key a/b.csv as the file <root>/a/b.csv", async () => {
     const store = createLocalObjectStore({ root });
     await store.put("a/b.csv", "hello");
-    expect(await tree(root)).toEqual(["a", join("a", "b.csv")]);
+    // Beside it, only the (empty) folder of writes in progress.
+    expect(await tree(root)).toEqual([TEMP_FOLDER, "a", join("a", "b.csv")].sort());
   });
 
   it("serves files dropped into the folder by hand, with an etag", async () => {
@@ -134,6 +136,39 @@ describe("createLocalObjectStore", () => {
     expect((await collect(store.list(""))).map((i) => i.key)).toEqual(["data/a.csv"]);
     expect(await store.head("data/empty-folder")).toBeUndefined();
     await expect(collect(store.get("data/empty-folder"))).rejects.toBeInstanceOf(ObjectNotFoundError);
+  });
+
+  it("removes the temporary files of dead processes on its first write, and keeps a living one's", async () => {
+    const child = spawn(process.execPath, ["-e", ""]);
+    await new Promise((done) => child.on("exit", done));
+    const temps = join(root, TEMP_FOLDER);
+    await mkdir(temps, { recursive: true });
+    await writeFile(join(temps, `${child.pid}-killed-write`), "half written");
+    await writeFile(join(temps, `${process.ppid}-living-write`), "being written");
+    const store = createLocalObjectStore({ root });
+    await store.put("data/a.csv", "a");
+    expect(await readdir(temps)).toEqual([`${process.ppid}-living-write`]);
+    expect((await collect(store.list(""))).map((i) => i.key)).toEqual(["data/a.csv"]);
+  });
+
+  it("reports symbolic links, other non-files and backslash names under the prefix to onSkipped", async () => {
+    const store = createLocalObjectStore({ root });
+    await store.put("data/raw/a.csv", "a");
+    await store.put("elsewhere/b.csv", "b");
+    await symlink(join(root, "elsewhere/b.csv"), join(root, "data/raw/link.csv"));
+    await symlink(join(root, "elsewhere"), join(root, "data/raw/linked-folder"));
+    await writeFile(join(root, "data/raw/back\\slash.csv"), "c");
+    await symlink(join(root, "elsewhere/b.csv"), join(root, "outside-link.csv"));
+    const skipped: { key: string; reason: string }[] = [];
+    const keys = (await collect(store.list("data/raw/", { onSkipped: (e) => skipped.push(e) }))).map(
+      (i) => i.key,
+    );
+    expect(keys).toEqual(["data/raw/a.csv"]);
+    expect(skipped.sort((x, y) => (x.key < y.key ? -1 : 1))).toEqual([
+      { key: "data/raw/back\\slash.csv", reason: "unsafe_name" },
+      { key: "data/raw/link.csv", reason: "symbolic_link" },
+      { key: "data/raw/linked-folder", reason: "symbolic_link" },
+    ]);
   });
 
   it("lists nothing when the root does not exist yet, and creates it on the first write", async () => {

@@ -1,4 +1,4 @@
-import { type FileOutcome, type FileReport, MAX_SHARDS, runPending } from "@musicpipe/core";
+import { type FileOutcome, type FileReport, MAX_SHARDS, runPending, type SkipReason } from "@musicpipe/core";
 import { KpiWorkerPool } from "@musicpipe/core/parallel";
 import { boundedNumber, type FlagSpec, parseFlags, UsageError, wholeNumber } from "../args.js";
 import { type CliIo, n } from "../io.js";
@@ -66,6 +66,8 @@ export async function runCommand(argv: readonly string[], io: CliIo): Promise<nu
     await threads?.close();
   }
   const seconds = (performance.now() - started) / 1000;
+  // Not processed and not moved: said every time, with or without --quiet.
+  for (const entry of summary.skipped) io.stderr(`skipped  ${entry.key}: ${SKIPPED[entry.reason]}\n`);
   if (flags.booleans.has("json")) io.stdout(`${JSON.stringify({ ...summary, seconds }, null, 2)}\n`);
   else
     io.stdout(
@@ -80,6 +82,14 @@ export async function runCommand(argv: readonly string[], io: CliIo): Promise<nu
     ? 1
     : 0;
 }
+
+/** Why a file under the streams prefix was not processed, as `run` says it. */
+const SKIPPED: Record<SkipReason, string> = {
+  not_an_input: "not a .csv or .csv.gz file (not_an_input)",
+  symbolic_link: "a symbolic link; links are not followed (symbolic_link)",
+  not_a_regular_file: "not a regular file (not_a_regular_file)",
+  unsafe_name: "a name with a backslash, which keys cannot hold (unsafe_name)",
+};
 
 function describe(outcome: FileOutcome): string {
   if (outcome.outcome === "failed")

@@ -1,6 +1,7 @@
 import { createHash, randomUUID } from "node:crypto";
-import { mkdir, readdir, readFile, rename, rm, writeFile } from "node:fs/promises";
-import { join, resolve } from "node:path";
+import { link, mkdir, readdir, readFile, rename, rm, stat, writeFile } from "node:fs/promises";
+import { dirname, join, resolve } from "node:path";
+import { setTimeout as delay } from "node:timers/promises";
 import {
   ConfigurationError,
   type DayKpis,
@@ -9,6 +10,7 @@ import {
   isFinished,
   ObjectNotFoundError,
 } from "@musicpipe/core";
+import { AtomicWrites } from "../temp-files.js";
 import {
   checkExpectedVersion,
   checkPointer,
@@ -27,10 +29,11 @@ export interface LocalTablesOptions {
   readonly dir: string;
 }
 
-const TEMP_PREFIX = ".musicpipe-tmp-";
 const SUFFIX = ".json";
 /** A partial's blob, beside its `.json` record. */
 const BLOB_SUFFIX = ".mpk";
+/** A record's write lock, beside it (see {@link serialized}). */
+const LOCK_SUFFIX = ".lock";
 /** Longest encoded name kept readable; longer ones end in a hash (file names stop at 255 bytes). */
 const MAX_NAME = 200;
 
@@ -77,16 +80,69 @@ function decodeTableName(name: string): string | undefined {
 /** Writes of one process to one record file, one after another (key: absolute path). */
 const queues = new Map<string, Promise<unknown>>();
 
-/** Runs `task` after every earlier task queued on `path` in this process has settled. */
+/**
+ * How long a record's write lock may stay before another process takes it over: a writer
+ * holds it for one read and one rename, so a lock this old was left by a process that died.
+ */
+const LOCK_STALE_MS = 10_000;
+
+/**
+ * Runs `task` after every earlier task queued on `path` in this process has settled, holding
+ * `<path>.lock` meanwhile, so that a conditional write (read, compare, rename) is one step
+ * for every process sharing the folder, not only for this one.
+ */
 async function serialized<T>(path: string, task: () => Promise<T>): Promise<T> {
   const previous = queues.get(path) ?? Promise.resolve();
-  const run = previous.then(task, task);
+  const locked = () => withFileLock(path, task);
+  const run = previous.then(locked, locked);
   const tail = run.catch(() => undefined);
   queues.set(path, tail);
   try {
     return await run;
   } finally {
     if (queues.get(path) === tail) queues.delete(path);
+  }
+}
+
+async function withFileLock<T>(path: string, task: () => Promise<T>): Promise<T> {
+  const lock = `${path}${LOCK_SUFFIX}`;
+  const token = randomUUID();
+  for (let attempt = 0; ; attempt++) {
+    try {
+      await writeFile(lock, token, { flag: "wx" });
+      break;
+    } catch (error) {
+      const code = (error as { code?: unknown }).code;
+      if (code === "ENOENT") {
+        await mkdir(dirname(lock), { recursive: true });
+        continue;
+      }
+      if (code !== "EEXIST") throw error;
+      const held = await stat(lock).catch(() => undefined);
+      if (held !== undefined && Date.now() - held.mtimeMs > LOCK_STALE_MS) {
+        // Left by a writer that died: moved aside under a name of its own (one taker wins).
+        const aside = `${lock}-${token}`;
+        if (
+          await rename(lock, aside).then(
+            () => true,
+            () => false,
+          )
+        ) {
+          const taken = await stat(aside).catch(() => undefined);
+          // A fresh lock moved aside by mistake (taken over meanwhile) goes back.
+          if (taken !== undefined && Date.now() - taken.mtimeMs <= LOCK_STALE_MS)
+            await link(aside, lock).catch(() => undefined);
+          await rm(aside, { force: true });
+        }
+        continue;
+      }
+      await delay(Math.min(20, 1 + attempt) * Math.random());
+    }
+  }
+  try {
+    return await task();
+  } finally {
+    if ((await readFile(lock, "utf8").catch(() => "")) === token) await rm(lock, { force: true });
   }
 }
 
@@ -106,25 +162,28 @@ async function readJson(path: string): Promise<unknown> {
 }
 
 async function writeJsonAtomically(
+  writes: AtomicWrites,
   path: string,
   folder: string,
   value: unknown,
   pretty: boolean,
 ): Promise<void> {
-  await writeAtomically(path, folder, `${JSON.stringify(value, null, pretty ? 2 : undefined)}\n`);
+  await writeAtomically(writes, path, folder, `${JSON.stringify(value, null, pretty ? 2 : undefined)}\n`);
 }
 
-/** Writes `content` to a temporary file in `folder`, then renames it over `path`. */
-async function writeAtomically(path: string, folder: string, content: string | Uint8Array): Promise<void> {
+/** Writes `content` to a temporary file, then renames it over `path` (in `folder`). */
+async function writeAtomically(
+  writes: AtomicWrites,
+  path: string,
+  folder: string,
+  content: string | Uint8Array,
+): Promise<void> {
   await mkdir(folder, { recursive: true });
-  const temp = join(folder, `${TEMP_PREFIX}${randomUUID()}`);
-  try {
-    await writeFile(temp, content, { flag: "wx" });
-    await rename(temp, path);
-  } catch (error) {
-    await rm(temp, { force: true });
-    throw error;
-  }
+  await writes.write(
+    path,
+    (temp) => writeFile(temp, content, { flag: "wx" }),
+    (temp, target) => rename(temp, target),
+  );
 }
 
 /** Names of the record files of a folder; none when the folder does not exist. */
@@ -231,6 +290,7 @@ export function createLocalTables(options: LocalTablesOptions): Tables {
     throw new ConfigurationError("createLocalTables: 'dir' must be a non-empty folder path");
   }
   const dir = resolve(options.dir);
+  const writes = new AtomicWrites(dir);
   const kpiFolder = join(dir, "kpis");
   const fileFolder = join(dir, "files");
   // One empty file per unfinished record (same name as the record's), for listUnfinished.
@@ -290,7 +350,7 @@ export function createLocalTables(options: LocalTablesOptions): Tables {
           const found = (await readDay(day.listenDate))?.version ?? 0;
           if (found !== expectedVersion) throw versionConflict(what, expectedVersion, found);
           const stored = asStored<DayKpis>({ ...day, version: expectedVersion + 1 });
-          await writeJsonAtomically(path, kpiFolder, stored, true);
+          await writeJsonAtomically(writes, path, kpiFolder, stored, true);
           return stored;
         });
       },
@@ -326,7 +386,7 @@ export function createLocalTables(options: LocalTablesOptions): Tables {
           const open = !isFinished(stored);
           const wasOpen = previous !== undefined && !isFinished(previous);
           if (open && !wasOpen) await writeMarker(record.fileKey);
-          await writeJsonAtomically(path, fileFolder, stored, true);
+          await writeJsonAtomically(writes, path, fileFolder, stored, true);
           if (!open && wasOpen) await rm(markerPath(record.fileKey), { force: true });
           return stored;
         });
@@ -363,13 +423,13 @@ export function createLocalTables(options: LocalTablesOptions): Tables {
         const path = join(folder, `${name}${SUFFIX}`);
         await serialized(path, async () => {
           // The blob first: a listed record always has its blob.
-          await writeAtomically(join(folder, `${name}${BLOB_SUFFIX}`), folder, partial.blob);
+          await writeAtomically(writes, join(folder, `${name}${BLOB_SUFFIX}`), folder, partial.blob);
           const record: PartialRecord = {
             listenDate: partial.listenDate,
             fingerprint: partial.fingerprint,
             fileKey: partial.fileKey,
           };
-          await writeJsonAtomically(path, folder, record, false);
+          await writeJsonAtomically(writes, path, folder, record, false);
         });
       },
       async *listDate(listenDate) {
@@ -420,7 +480,7 @@ export function createLocalTables(options: LocalTablesOptions): Tables {
           const found = (await readPointer(pointer.listenDate, pointer.shard))?.version ?? 0;
           if (found !== expectedVersion) throw versionConflict(what, expectedVersion, found);
           const stored = asStored<DayStatePointer>({ ...pointer, version: expectedVersion + 1 });
-          await writeJsonAtomically(path, dayFolder(pointer.listenDate), stored, true);
+          await writeJsonAtomically(writes, path, dayFolder(pointer.listenDate), stored, true);
           return stored;
         });
       },

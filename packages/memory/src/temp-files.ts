@@ -1,0 +1,100 @@
+import { randomUUID } from "node:crypto";
+import { mkdir, readdir, rm, stat } from "node:fs/promises";
+import { dirname, join } from "node:path";
+
+/**
+ * The folder, under a local store's root, that holds the files of writes in progress: each is
+ * written there, then renamed over its target (one step). Its name starts with `.musicpipe`,
+ * so listings skip it and keys cannot name it.
+ */
+export const TEMP_FOLDER = ".musicpipe-tmp";
+
+/** A temporary file of no living process older than this is removed (one of an older version, without a pid). */
+const UNNAMED_TEMP_AGE_MS = 60 * 60 * 1000;
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === "EPERM";
+  }
+}
+
+/**
+ * Removes the temporary files under `<base>/.musicpipe-tmp/` that no living process is
+ * writing: a file is named `<pid>-<uuid>` by the process writing it, so the files of a killed
+ * run are found by their pid, with no age to guess. Returns how many were removed.
+ */
+export async function sweepTemporaryFiles(base: string): Promise<number> {
+  const folder = join(base, TEMP_FOLDER);
+  let names: string[];
+  try {
+    names = await readdir(folder);
+  } catch (error) {
+    if ((error as { code?: unknown }).code === "ENOENT") return 0;
+    throw error;
+  }
+  let removed = 0;
+  for (const name of names) {
+    const pid = Number(name.slice(0, name.indexOf("-")));
+    const orphan =
+      Number.isInteger(pid) && pid > 0
+        ? pid !== process.pid && !isAlive(pid)
+        : Date.now() - ((await stat(join(folder, name)).catch(() => undefined))?.mtimeMs ?? Date.now()) >
+          UNNAMED_TEMP_AGE_MS;
+    if (orphan) {
+      await rm(join(folder, name), { force: true, recursive: true });
+      removed++;
+    }
+  }
+  return removed;
+}
+
+/**
+ * Atomic writes under one local folder: {@link write} writes a file in `<base>/.musicpipe-tmp/`
+ * and renames it over the target. The first write of each instance first sweeps the files
+ * killed runs left there (see {@link sweepTemporaryFiles}). A target on another file system
+ * than `base` gets its temporary file beside it instead (a rename cannot cross file systems).
+ */
+export class AtomicWrites {
+  readonly #base: string;
+  #ready: Promise<void> | undefined;
+
+  constructor(base: string) {
+    this.#base = base;
+  }
+
+  /**
+   * Runs `fill(temp)` to write a temporary file, then renames it to `target`; `commit` does
+   * the rename (and may check things first). The temporary file is removed on any failure.
+   */
+  async write<T>(
+    target: string,
+    fill: (temp: string) => Promise<void>,
+    commit: (temp: string, target: string) => Promise<T>,
+  ): Promise<T> {
+    this.#ready ??= (async () => {
+      await mkdir(join(this.#base, TEMP_FOLDER), { recursive: true });
+      await sweepTemporaryFiles(this.#base);
+    })();
+    await this.#ready;
+    const name = `${process.pid}-${randomUUID()}`;
+    let temp = join(this.#base, TEMP_FOLDER, name);
+    try {
+      await fill(temp);
+      try {
+        return await commit(temp, target);
+      } catch (error) {
+        if ((error as { code?: unknown }).code !== "EXDEV") throw error;
+        await rm(temp, { force: true });
+        temp = join(dirname(target), `${TEMP_FOLDER}-${name}`);
+        await fill(temp);
+        return await commit(temp, target);
+      }
+    } catch (error) {
+      await rm(temp, { force: true });
+      throw error;
+    }
+  }
+}
