@@ -5,7 +5,7 @@
 // equal the reference.
 import { execFile } from "node:child_process";
 import { createHash } from "node:crypto";
-import { cp, mkdir, mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
+import { cp, mkdir, mkdtemp, readdir, readFile, rm, symlink, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join, relative } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -187,6 +187,39 @@ describe("long names", () => {
     );
     expect((await cli("run", "--root", root, "--json", "--quiet")).code).toBe(0);
     await expectKpisOf(root, [validFile(1), validFile(2)]);
+  });
+});
+
+describe("files run does not process", () => {
+  it("reports symbolic links, backslash names and other files on stderr and in the JSON summary", async () => {
+    const root = await rootWith({ "a.csv": validFile(1), "notes.txt": "not a delivery" });
+    await writeFile(join(root, "elsewhere.csv"), validFile(2));
+    await symlink(join(root, "elsewhere.csv"), join(root, "data/raw/streams/link.csv"));
+    await writeFile(join(root, "data/raw/streams/back\\slash.csv"), validFile(3));
+    const r = await cli("run", "--root", root, "--json", "--quiet");
+    expect(r.code, r.stderr).toBe(0);
+    const summary = JSON.parse(r.stdout) as { files: unknown[]; skipped: { key: string; reason: string }[] };
+    expect(summary.files).toHaveLength(1);
+    expect(summary.skipped).toEqual([
+      { key: "data/raw/streams/back\\slash.csv", reason: "unsafe_name" },
+      { key: "data/raw/streams/link.csv", reason: "symbolic_link" },
+      { key: "data/raw/streams/notes.txt", reason: "not_an_input" },
+    ]);
+    for (const name of ["back\\slash.csv", "link.csv", "notes.txt"])
+      expect(r.stderr).toContain(`skipped  data/raw/streams/${name}: `);
+  });
+
+  it("removes the temporary files a killed run left under the root and its state folder", async () => {
+    const root = await rootWith({ "a.csv": validFile(1) });
+    const dead = await deadPid();
+    for (const dir of [join(root, ".musicpipe-tmp"), join(root, ".musicpipe", ".musicpipe-tmp")]) {
+      await mkdir(dir, { recursive: true });
+      await writeFile(join(dir, `${dead}-half-written`), "{half");
+    }
+    const r = await cli("run", "--root", root, "--quiet");
+    expect(r.code, r.stderr).toBe(0);
+    expect(await readdir(join(root, ".musicpipe-tmp"))).toEqual([]);
+    expect(await readdir(join(root, ".musicpipe", ".musicpipe-tmp"))).toEqual([]);
   });
 });
 

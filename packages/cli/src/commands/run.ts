@@ -8,8 +8,8 @@ export const runUsage = `Usage: musicpipe run --root DIR [--json]
        musicpipe run --target aws --bucket B [--json]
 
 Processes every streams file under data/raw/streams/ through all stages: validate,
-transform, load, archive. Valid files end in data/archive/YYYY/MM/DD/<timestamp>_<name>,
-rejected ones in data/error/<timestamp>_<name>, KPIs in data/kpis/YYYY/MM/DD/*.jsonl and the
+transform, load, archive. Valid files end in data/archive/YYYY/MM/DD/<timestamp>_<tag>_<name>,
+rejected ones in data/error/<timestamp>_<tag>_<name>, KPIs in data/kpis/YYYY/MM/DD/*.jsonl and the
 KPI table. Songs and users files stay where they are. Running it again finishes interrupted work
 and counts nothing twice.
 

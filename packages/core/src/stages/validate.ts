@@ -15,7 +15,7 @@ import { scanObject } from "./scan.js";
  * - valid: the record gets `validationStatus: SUCCESS`, the row counts, the listen dates and
  *   the content SHA-256;
  * - invalid: the record gets `FAILED` with the rejection, and the file is moved to
- *   `<error>/<timestamp>_<name>` (copy, verify, delete).
+ *   `<error>/<timestamp>_<tag>_<name>` (copy, verify, delete).
  *
  * Running it again after it finished changes nothing. Bad input never throws; a failing store
  * does (so an orchestrator retries).
