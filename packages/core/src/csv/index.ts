@@ -33,8 +33,11 @@ interface ParserApi {
     push: (record: string[]) => void,
     close: () => void,
   ): Error | undefined;
-  readonly info: { readonly lines: number };
+  /** `bytes`: the stream offset the parser has reached (after a record's delimiter when it calls `push`). */
+  readonly info: { readonly lines: number; readonly bytes: number };
 }
+
+const UTF8_BOM = [0xef, 0xbb, 0xbf];
 
 const CSV_ERROR_TO_LINE = /line (\d+)/;
 
@@ -59,15 +62,42 @@ export async function* readCsv(source: ByteSource, options: CsvReadOptions = {})
       bom: true,
       relax_column_count: true,
       relax_quotes: true,
-      skip_empty_lines: true,
+      // Empty lines are skipped below, where each record's bytes are known.
+      skip_empty_lines: false,
       record_delimiter: ["\r\n", "\n"],
+      // csv-parse counts the decoded characters of the fields (no separators, no quotes, the
+      // last character not at all): it only bounds memory. The row's bytes are checked in `push`.
       max_record_size: maxRowBytes,
     }) as unknown as { api: ParserApi }
   ).api;
 
+  // The stream offset where the next record starts, the current chunk and its offset, and the
+  // bytes just before it (a record delimiter may straddle two chunks).
+  let recordStart: number | undefined;
+  let head: number[] = [];
+  let chunkStart = 0;
+  let current: Uint8Array = new Uint8Array(0);
+  let before: number[] = [];
+  const byteAt = (offset: number): number | undefined =>
+    offset >= chunkStart ? current[offset - chunkStart] : before[before.length - (chunkStart - offset)];
+
   let records: string[][] = [];
   let lines: number[] = [];
   const push = (record: string[]) => {
+    const end = api.info.bytes;
+    // The first record starts after the byte-order mark, which the parser skips.
+    const start = recordStart ?? (UTF8_BOM.every((b, i) => head[i] === b) ? UTF8_BOM.length : 0);
+    recordStart = end;
+    const delimiter = byteAt(end - 1) !== 0x0a ? 0 : byteAt(end - 2) === 0x0d ? 2 : 1;
+    const rowBytes = end - start - delimiter;
+    if (rowBytes === 0) return; // an empty line
+    if (rowBytes > maxRowBytes) {
+      throw new CsvFormatError(
+        "row_too_large",
+        `${name}: a row at line ${api.info.lines} is longer than ${maxRowBytes} bytes`,
+        { file: name, line: api.info.lines },
+      );
+    }
     records.push(record);
     lines.push(api.info.lines);
   };
@@ -76,6 +106,10 @@ export async function* readCsv(source: ByteSource, options: CsvReadOptions = {})
   };
 
   for await (const chunk of checkUtf8(maybeGunzip(source, name, options.gzip), name)) {
+    if (head.length < UTF8_BOM.length) head = [...head, ...chunk.subarray(0, UTF8_BOM.length)];
+    before = [...before, ...current.subarray(Math.max(0, current.length - 8))].slice(-8);
+    chunkStart += current.length;
+    current = chunk;
     const err = api.parse(
       Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength),
       false,
