@@ -5,16 +5,19 @@
 // equal the reference.
 import { execFile } from "node:child_process";
 import { createHash } from "node:crypto";
-import { cp, mkdir, mkdtemp, readdir, readFile, rm, symlink, writeFile } from "node:fs/promises";
+import { cp, mkdir, mkdtemp, readdir, readFile, rename, rm, symlink, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join, relative } from "node:path";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
 import {
+  archiveStage,
   createPipelineContext,
   type FileRecord,
+  loadStage,
   type PipelineContext,
   runPending,
+  transformStage,
   validateStage,
 } from "@musicpipe/core";
 import { createLocalObjectStore, createLocalTables } from "@musicpipe/memory/local";
@@ -261,6 +264,46 @@ describe("records left half-way", () => {
     ).toBe(true);
     const { "c.csv": _gone, ...kept } = files;
     await expectEachInOnePlace(root, kept);
+  });
+});
+
+describe("bytes counted are bytes kept", () => {
+  it("keeps a file overwritten after its KPIs were loaded in the archive, and counts the new file as a new delivery", async () => {
+    const first = validFile(1);
+    const second = validFile(2);
+    const root = await rootWith({ "a.csv": first });
+    const ctx = localContext(root);
+    const key = "data/raw/streams/a.csv";
+    expect((await validateStage(ctx, key)).status).toBe("SUCCESS");
+    expect((await transformStage(ctx, key)).status).toBe("SUCCESS");
+    expect((await loadStage(ctx, key)).status).toBe("SUCCESS");
+    // Replaced under its key (a new file renamed over it) before the archive stage ran.
+    await writeFile(join(root, "replacement.tmp"), second);
+    await rename(join(root, "replacement.tmp"), join(root, key));
+    const archived = await archiveStage(ctx, key);
+    expect(archived.status).toBe("SUCCESS");
+    expect(await readFile(join(root, archived.movedTo!), "utf8")).toBe(first);
+    expect(await readFile(join(root, key), "utf8")).toBe(second);
+    const again = await cli("run", "--root", root, "--json", "--quiet");
+    expect(again.code, again.stderr).toBe(0);
+    await expectEachInOnePlace(root, { "a.csv": first, "a2.csv": second });
+    await expectKpisOf(root, [first, second]);
+  });
+
+  it("counts only the new file when one is replaced after validation, before its KPIs were stored", async () => {
+    const first = validFile(3);
+    const second = validFile(4);
+    const root = await rootWith({ "a.csv": first });
+    const key = "data/raw/streams/a.csv";
+    expect((await validateStage(localContext(root), key)).status).toBe("SUCCESS");
+    await writeFile(join(root, "replacement.tmp"), second);
+    await rename(join(root, "replacement.tmp"), join(root, key));
+    // The next run finds another etag at the key: a new delivery, validated from the start.
+    const r = await cli("run", "--root", root, "--json", "--quiet");
+    expect(r.code, r.stderr).toBe(0);
+    expect((await cli("status", "--root", root)).stdout).toMatch(/deliveries=2/);
+    await expectEachInOnePlace(root, { "a2.csv": second });
+    await expectKpisOf(root, [second]);
   });
 });
 

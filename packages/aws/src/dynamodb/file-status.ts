@@ -74,6 +74,7 @@ export function fileRecordItem(record: FileRecord): Item {
     archival_timestamp: record.archivalTimestamp,
     archival_message: record.archivalMessage,
     archived_key: record.archivedKey,
+    archived_etag: record.archivedEtag,
     // Only unfinished records are in the sparse index.
     [UNFINISHED_INDEX.attribute]: isFinished(record) ? undefined : "1",
     version: record.version,
@@ -154,6 +155,7 @@ export function fileRecordOf(table: string, item: Item): FileRecord {
     ...optional("archivalTimestamp", read.optionalString(item.archival_timestamp, "archival_timestamp")),
     ...optional("archivalMessage", read.optionalString(item.archival_message, "archival_message")),
     ...optional("archivedKey", read.optionalString(item.archived_key, "archived_key")),
+    ...optional("archivedEtag", read.optionalString(item.archived_etag, "archived_etag")),
     version: read.integer(item.version, "version"),
   };
 }

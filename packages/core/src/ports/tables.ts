@@ -82,6 +82,11 @@ export interface FileRecord {
   readonly archivalMessage?: string | undefined;
   /** Where the file is being or was moved: under the archive or the error prefix. */
   readonly archivedKey?: string | undefined;
+  /**
+   * The etag of the copy at {@link archivedKey}, once a valid file's bytes were copied there
+   * before its KPIs were loaded (the bytes counted are kept whatever happens to the input).
+   */
+  readonly archivedEtag?: string | undefined;
 
   /** Increases by one on every write; the condition of every transition. */
   readonly version: number;

@@ -17,6 +17,8 @@ export async function archiveStage(ctx: PipelineContext, key: string): Promise<S
   const result = await withRecord(ctx, key, async (found) => {
     if (found === undefined) throw new StageOrderError(`archive of '${key}': no such file or record`, key);
     if (found.validationStatus === "FAILED") return stageResult("archive", found, "SKIPPED");
+    // Closed: its bytes were gone before they could be kept (the message says how).
+    if (found.archivalStatus === "FAILED") return stageResult("archive", found, "FAILED");
     if (found.kpiIngestionStatus !== "SUCCESS")
       throw new StageOrderError(`archive of '${key}' before its KPIs were loaded`, key);
     const record = await moveOut(ctx, found, archiveKey(ctx.layout, key, ctx.clock.now(), found.etag));

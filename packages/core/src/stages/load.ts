@@ -380,7 +380,8 @@ export async function loadStage(ctx: PipelineContext, key: string): Promise<Stag
     ) {
       throw new StageOrderError(`load of '${key}' before its partials were stored`, key);
     }
-    if (found.validationStatus === "FAILED") return stageResult("load", found, "SKIPPED");
+    if (found.validationStatus === "FAILED" || found.kpiIngestionStatus === "SKIPPED")
+      return stageResult("load", found, "SKIPPED");
     if (found.kpiIngestionStatus === "SUCCESS") return stageResult("load", found, "SUCCESS");
     for (const listenDate of found.listenDates ?? []) await loadListenDate(ctx, listenDate);
     return stageResult("load", await markLoaded(ctx, found), "SUCCESS");

@@ -1,5 +1,5 @@
 import { createHash } from "node:crypto";
-import { ConditionFailedError, MusicpipeError } from "../errors/index.js";
+import { ConditionFailedError, MusicpipeError, ObjectNotFoundError } from "../errors/index.js";
 import type { ObjectInfo, ObjectStore } from "../ports/object-store.js";
 import type { FileRecord } from "../ports/tables.js";
 import type { PipelineContext } from "./context.js";
@@ -55,13 +55,7 @@ export async function moveOut(
 ): Promise<FileRecord> {
   let record = found;
   if (record.archivalStatus === "SUCCESS" || record.archivalStatus === "FAILED") return record;
-  if (record.archivedKey === undefined || record.archivalStatus !== "IN_PROGRESS") {
-    record = await updateRecord(ctx, record, {
-      archivalStatus: "IN_PROGRESS",
-      archivedKey: record.archivedKey ?? destination,
-      archivalTimestamp: ctx.clock.now().toISOString(),
-    });
-  }
+  record = await recordDestination(ctx, record, destination);
   const source = record.fileKey;
   const target = record.archivedKey!;
   const objects = ctx.objects;
@@ -85,8 +79,9 @@ export async function moveOut(
   }
   if (to !== undefined) {
     if (from?.etag === record.etag) {
-      // Copied (by this delivery: the target's key is its own), not yet removed from the input.
-      if (!(await sameBytes(objects, from, to)))
+      // Copied (by this delivery: the target's key is its own), not yet removed from the input:
+      // the copy recorded by pinCopy, or one whose bytes are the input's.
+      if (to.etag !== record.archivedEtag && !(await sameBytes(objects, from, to)))
         throw new MoveError(
           `'${target}' exists and holds other bytes than '${source}'; nothing removed`,
           source,
@@ -113,6 +108,64 @@ export async function moveOut(
       ? `${why}; its rows were loaded and stay counted`
       : `${why}; nothing of it was counted`,
   });
+}
+
+/** Records where the delivery goes (`archivalStatus: IN_PROGRESS`), unless it is recorded already. */
+async function recordDestination(ctx: PipelineContext, record: FileRecord, destination: string) {
+  if (record.archivedKey !== undefined && record.archivalStatus === "IN_PROGRESS") return record;
+  return updateRecord(ctx, record, {
+    archivalStatus: "IN_PROGRESS",
+    archivedKey: record.archivedKey ?? destination,
+    archivalTimestamp: ctx.clock.now().toISOString(),
+  });
+}
+
+/**
+ * Copies a valid delivery to its archive key before its KPIs are loaded, so that the bytes
+ * counted are the bytes kept: a file replaced or deleted under its key after its rows were
+ * loaded is still in the archive. The copy is pinned to the validated etag and its etag
+ * recorded (`archivedEtag`); the archive stage then only removes the input ({@link moveOut}),
+ * and only while it still holds those bytes. Returns the record; when the input no longer
+ * holds the validated bytes, nothing of the delivery was counted, and the record comes back
+ * closed (`archivalStatus: FAILED`, KPI ingestion `SKIPPED`), so that a new file at the key is
+ * a new delivery.
+ */
+export async function pinCopy(
+  ctx: PipelineContext,
+  found: FileRecord,
+  destination: string,
+): Promise<FileRecord> {
+  if (found.archivedEtag !== undefined) return found;
+  let record = await recordDestination(ctx, found, destination);
+  const source = record.fileKey;
+  const target = record.archivedKey!;
+  const objects = ctx.objects;
+  const to = await objects.head(target);
+  let etag: string | undefined;
+  if (to !== undefined) {
+    // Copied by an earlier attempt that stopped before recording it: kept if it is these bytes.
+    if ((await digestOf(objects, target)) !== record.contentSha256)
+      throw new MoveError(`'${target}' exists and holds other bytes than '${source}'`, source);
+    etag = to.etag;
+  } else {
+    try {
+      etag = (await objects.copy(source, target, { ifMatch: record.etag })).etag;
+    } catch (err) {
+      if (!(err instanceof ConditionFailedError || err instanceof ObjectNotFoundError)) throw err;
+    }
+  }
+  if (etag === undefined) {
+    const why = `'${source}' was replaced or removed after it was validated, before its KPIs were counted`;
+    ctx.logger.warn("file changed before it was counted", { fileKey: source, runId: ctx.runId });
+    return updateRecord(ctx, record, {
+      archivalStatus: "FAILED",
+      archivalTimestamp: ctx.clock.now().toISOString(),
+      archivalMessage: `${why}; nothing of it was counted (a file now at the key is a new delivery)`,
+      kpiIngestionStatus: "SKIPPED",
+    });
+  }
+  record = await updateRecord(ctx, record, { archivedEtag: etag });
+  return record;
 }
 
 function moved(ctx: PipelineContext, record: FileRecord, target: string): Promise<FileRecord> {

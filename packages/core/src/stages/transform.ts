@@ -1,7 +1,9 @@
 import { MusicpipeError } from "../errors/index.js";
 import type { FileRecord } from "../ports/tables.js";
 import type { PipelineContext } from "./context.js";
+import { archiveKey } from "../layout/index.js";
 import { recordStage } from "./metrics.js";
+import { pinCopy } from "./move.js";
 import { updateRecord, withRecord } from "./record.js";
 import { type StageResult, stageResult } from "./result.js";
 import { scanObject } from "./scan.js";
@@ -17,7 +19,9 @@ export class StageOrderError extends MusicpipeError {
  * Stage 2: computes the KPI partial of a validated streams file and stores it per listen date
  * (binary, against the compiled catalog), keyed by the file's content SHA-256: the same bytes
  * under any key, or processed twice, store the same partial, which a date's state includes
- * once. Marks KPI ingestion `IN_PROGRESS` (partials stored, dates not loaded).
+ * once. First copies the file to its archive key (see {@link pinCopy}): the bytes that are
+ * counted are kept. Marks KPI ingestion `IN_PROGRESS` (partials stored, dates not loaded).
+ * `SKIPPED` when the file was replaced or removed after validation (nothing of it counted).
  */
 export async function transformStage(ctx: PipelineContext, key: string): Promise<StageResult> {
   const started = ctx.clock.now().getTime();
@@ -27,7 +31,11 @@ export async function transformStage(ctx: PipelineContext, key: string): Promise
     }
     if (found.validationStatus === "FAILED") return stageResult("transform", found, "SKIPPED");
     if (found.kpiIngestionStatus !== "PENDING") return stageResult("transform", found, "SUCCESS");
-    const blobs = await partialsOf(ctx, found);
+    if (found.archivalStatus === "FAILED") return stageResult("transform", found, "SKIPPED");
+    // The bytes are copied to the archive before anything of them can be counted.
+    const pinned = await pinCopy(ctx, found, archiveKey(ctx.layout, key, ctx.clock.now(), found.etag));
+    if (pinned.archivalStatus === "FAILED") return stageResult("transform", pinned, "SKIPPED");
+    const blobs = await partialsOf(ctx, pinned);
     const { stored: catalogStored } = await ctx.catalog();
     // The dates of the partials (normally those found at validation; a catalog changed since
     // can drop some).
@@ -43,7 +51,7 @@ export async function transformStage(ctx: PipelineContext, key: string): Promise
     if (ctx.partials.putMany !== undefined) await ctx.partials.putMany(stored);
     else for (const one of stored) await ctx.partials.put(one);
     ctx.computed.delete(`${key}@${found.etag}`);
-    const record = await updateRecord(ctx, found, {
+    const record = await updateRecord(ctx, pinned, {
       kpiIngestionStatus: "IN_PROGRESS",
       kpiIngestionTimestamp: ctx.clock.now().toISOString(),
       kpiIngestionMessage: `partials stored for ${listenDates.length} listen dates`,
@@ -63,7 +71,8 @@ async function partialsOf(
   const { compiled } = await ctx.catalog();
   if (cached !== undefined && cached.catalog === compiled.digest && cached.shards === ctx.listenerShards)
     return cached.blobs;
-  const { report, blobs, sha256 } = await scanObject(ctx, record.fileKey, record.size);
+  // Read from the archive copy, which holds the validated bytes whatever became of the input.
+  const { report, blobs, sha256 } = await scanObject(ctx, record.archivedKey ?? record.fileKey, record.size);
   if (!report.accepted || sha256 !== record.contentSha256) {
     throw new MusicpipeError(
       "content_changed",

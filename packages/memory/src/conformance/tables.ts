@@ -257,6 +257,7 @@ function fullRecord(fileKey: string): Omit<FileRecord, "version"> {
     archivalTimestamp: "2025-06-22T10:00:02.000Z",
     archivalMessage: "moved",
     archivedKey: `data/error/20250622T100002Z_${fileKey.split("/").pop() ?? "x"}`,
+    archivedEtag: "0123abcd",
   });
 }
 

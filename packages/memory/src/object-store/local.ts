@@ -1,4 +1,4 @@
-import { createWriteStream } from "node:fs";
+import { constants, createWriteStream } from "node:fs";
 import {
   copyFile,
   type FileHandle,
@@ -240,7 +240,8 @@ export function createLocalObjectStore(options: LocalObjectStoreOptions): Object
       }
       const copied = await writeAtomically(to, async (temp) => {
         try {
-          await copyFile(source, temp);
+          // A clone where the file system can (no bytes copied), else a copy.
+          await copyFile(source, temp, constants.COPYFILE_FICLONE);
         } catch (error) {
           if (isMissing(error)) throw new ObjectNotFoundError(from, { cause: error });
           throw error;
