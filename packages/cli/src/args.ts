@@ -1,6 +1,13 @@
 /** A command-line mistake: the CLI prints the message (one line, pointing to `--help`) and exits 2. */
 export class UsageError extends Error {
   override readonly name = "UsageError";
+  /** Whether the message ends by pointing to the command's `--help` (not for a busy folder, say). */
+  readonly pointsToHelp: boolean;
+
+  constructor(message: string, options: { readonly pointsToHelp?: boolean } = {}) {
+    super(message);
+    this.pointsToHelp = options.pointsToHelp ?? true;
+  }
 }
 
 /** How a flag takes its value. `list` takes every following word up to the next flag. */

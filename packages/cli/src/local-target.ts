@@ -64,13 +64,16 @@ export async function withRootLock<T>(root: string, work: () => Promise<T>): Pro
       } catch (err) {
         if ((err as NodeJS.ErrnoException).code !== "EEXIST") throw err;
         if (attempt >= 20)
-          throw new UsageError(`could not take the lock of ${resolve(root)}: other runs keep taking it`);
+          throw new UsageError(`could not take the lock of ${resolve(root)}: other runs keep taking it`, {
+            pointsToHelp: false,
+          });
         const text = await readFile(path, "utf8").catch(() => undefined);
         if (text === undefined) continue; // released meanwhile
         const holder = lockHolder(text);
         if (holder !== undefined && isAlive(holder.pid)) {
           throw new UsageError(
             `another musicpipe run (pid ${holder.pid}) is using ${resolve(root)}; wait for it to finish`,
+            { pointsToHelp: false },
           );
         }
         // A stale lock (or one of an older version, holding a pid only): taken over.
@@ -89,6 +92,7 @@ export async function withRootLock<T>(root: string, work: () => Promise<T>): Pro
             const now = lockHolder(moved);
             throw new UsageError(
               `another musicpipe run (pid ${now?.pid ?? "unknown"}) is using ${resolve(root)}; wait for it to finish`,
+              { pointsToHelp: false },
             );
           }
           await rm(aside, { force: true });

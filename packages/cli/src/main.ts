@@ -95,7 +95,8 @@ export async function main(argv: readonly string[], io: CliIo = processIo): Prom
     return await command.run(rest, io);
   } catch (err) {
     if (err instanceof UsageError) {
-      io.stderr(`musicpipe ${name}: ${oneLine(err.message, name)} (see musicpipe ${name} --help)\n`);
+      const help = err.pointsToHelp ? ` (see musicpipe ${name} --help)` : "";
+      io.stderr(`musicpipe ${name}: ${oneLine(err.message, name)}${help}\n`);
       return 2;
     }
     if (err instanceof MusicpipeError && err.code === "invalid_configuration") {

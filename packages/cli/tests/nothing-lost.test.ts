@@ -314,6 +314,21 @@ async function deadPid(): Promise<number> {
   return child.pid!;
 }
 
+describe("the root lock", () => {
+  it("refuses a run while a living process holds the lock, in one line, touching nothing", async () => {
+    const root = await rootWith({ "a.csv": validFile(1) });
+    await mkdir(join(root, ".musicpipe"), { recursive: true });
+    await writeFile(join(root, ".musicpipe/lock"), `${process.pid} held-by-this-test\n`);
+    const r = await cli("run", "--root", root);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(
+      /^musicpipe run: another musicpipe run \(pid \d+\) is using .*; wait for it to finish\n$/,
+    );
+    expect(await walk(join(root, "data/raw/streams"))).toHaveLength(1);
+    expect(await readFile(join(root, ".musicpipe/lock"), "utf8")).toBe(`${process.pid} held-by-this-test\n`);
+  });
+});
+
 describe("several runs on one root at the same instant", () => {
   const files: Record<string, string> = {};
   for (let i = 0; i < 16; i++) files[`d${i % 4}/v${i}.csv`] = validFile(i);
