@@ -247,8 +247,10 @@ const LISTEN_DATE = /^(\d{4})-(\d{2})-(\d{2})$/;
 function isCalendarDate(value: string): boolean {
   const m = LISTEN_DATE.exec(value);
   if (m === null) return false;
-  const date = new Date(Date.UTC(Number(m[1]), Number(m[2]) - 1, Number(m[3])));
-  return date.toISOString().slice(0, 10) === value;
+  // setUTCFullYear: Date.UTC would read years 0-99 as 1900-1999.
+  const date = new Date(0);
+  date.setUTCFullYear(Number(m[1]), Number(m[2]) - 1, Number(m[3]));
+  return Number(m[1]) >= 1 && date.toISOString().slice(0, 10) === value;
 }
 
 /**

@@ -107,7 +107,18 @@ describe("parseStageEvent", () => {
       bucket: "b",
       listenDate: "2025-06-22",
     });
-    for (const listenDate of [undefined, "2025-02-29", "2025-6-22", "2025-06-22T00:00:00Z", 20250622]) {
+    // The whole listen date range, years below 100 included.
+    for (const listenDate of ["0001-01-01", "0099-12-31", "0004-02-29", "9999-12-31"])
+      expect(parseStageEvent({ stage: "load_date", bucket: "b", listenDate })).toMatchObject({ listenDate });
+    for (const listenDate of [
+      undefined,
+      "2025-02-29",
+      "2025-6-22",
+      "2025-06-22T00:00:00Z",
+      20250622,
+      "0000-01-01",
+      "0099-02-29",
+    ]) {
       expect(
         () => parseStageEvent({ stage: "load_date", bucket: "b", listenDate }),
         String(listenDate),
