@@ -2,7 +2,12 @@ import { randomUUID } from "node:crypto";
 import { link, mkdir, readFile, rename, rm, stat, writeFile } from "node:fs/promises";
 import { join, resolve } from "node:path";
 import { createPipelineContext, type PipelineConfig, type PipelineContext } from "@musicpipe/core";
-import { createLocalObjectStore, createLocalTables, TEMP_FOLDER } from "@musicpipe/memory/local";
+import {
+  createLocalObjectStore,
+  createLocalTables,
+  isProcessAlive,
+  TEMP_FOLDER,
+} from "@musicpipe/memory/local";
 import { UsageError } from "./args.js";
 
 /** The state folder under a local root. */
@@ -21,15 +26,6 @@ export function localPipeline(root: string, config: Partial<PipelineConfig> = {}
     ...tables,
     ...config,
   });
-}
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === "EPERM";
-  }
 }
 
 /** What a lock file holds: the holder's pid and a token of its own. */
@@ -70,7 +66,7 @@ export async function withRootLock<T>(root: string, work: () => Promise<T>): Pro
         const text = await readFile(path, "utf8").catch(() => undefined);
         if (text === undefined) continue; // released meanwhile
         const holder = lockHolder(text);
-        if (holder !== undefined && isAlive(holder.pid)) {
+        if (holder !== undefined && isProcessAlive(holder.pid)) {
           throw new UsageError(
             `another musicpipe run (pid ${holder.pid}) is using ${resolve(root)}; wait for it to finish`,
             { pointsToHelp: false },

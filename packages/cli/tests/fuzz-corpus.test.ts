@@ -12,13 +12,13 @@
 // Measured on a shared 2-core machine: the default corpus (300 streams files, 30 catalogs, 3 roots)
 // takes about 15 s (20 s with vitest's start-up); the full one (2,000 and 200, 20 roots) 129 s.
 import { createHash } from "node:crypto";
-import { cp, mkdir, mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
+import { cp, mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join, relative } from "node:path";
 import { gzipSync } from "node:zlib";
 import { DEFAULT_MAX_ROW_BYTES } from "@musicpipe/core";
 import { describe, expect, it } from "vitest";
-import { main } from "../src/index.js";
+import { cli as runCli, walk } from "./cli-helpers.js";
 
 const SEED = Number(process.env.MUSICPIPE_FUZZ_SEED ?? 20250622) >>> 0;
 const SIZE = process.env.MUSICPIPE_FUZZ_FILES ?? "";
@@ -484,30 +484,18 @@ async function writeRoot(root: Root): Promise<string> {
 // ---------------------------------------------------------------------------------------------
 // Driving the CLI
 
+/** Runs the command in this process, failing the test on a throw, an odd exit code or a stack trace. */
 async function cli(...argv: string[]) {
-  const out: string[] = [];
-  const err: string[] = [];
-  let code: number;
+  let result: Awaited<ReturnType<typeof runCli>>;
   try {
-    code = await main(argv, { stdout: (t) => out.push(t), stderr: (t) => err.push(t) });
+    result = await runCli(...argv);
   } catch (e) {
     throw new Error(`musicpipe ${argv[0]} threw: ${(e as Error)?.stack ?? String(e)}`);
   }
-  const stderr = err.join("");
+  const { code, stderr } = result;
   expect([0, 1, 2], `musicpipe ${argv.join(" ")}: exit ${code}\n${stderr}`).toContain(code);
   expect(stderr, `musicpipe ${argv[0]} printed a stack trace`).not.toMatch(/\n {4}at /);
-  return { code, stdout: out.join(""), stderr };
-}
-
-async function walk(dir: string): Promise<string[]> {
-  const entries = await readdir(dir, { withFileTypes: true }).catch(() => []);
-  const files: string[] = [];
-  for (const e of entries) {
-    const path = join(dir, e.name);
-    if (e.isDirectory()) files.push(...(await walk(path)));
-    else if (e.isFile()) files.push(path);
-  }
-  return files.sort();
+  return result;
 }
 
 /** A file's verdict, comparable between `kpis` and `run`. */

@@ -1,26 +1,8 @@
-import { mkdir, mkdtemp, readdir, readFile, writeFile } from "node:fs/promises";
+import { mkdir, mkdtemp, readFile, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join, relative } from "node:path";
 import { describe, expect, it } from "vitest";
-import { main } from "../src/index.js";
-
-async function cli(...argv: string[]) {
-  const out: string[] = [];
-  const err: string[] = [];
-  const code = await main(argv, { stdout: (t) => out.push(t), stderr: (t) => err.push(t) });
-  return { code, stdout: out.join(""), stderr: err.join("") };
-}
-
-async function walk(dir: string): Promise<string[]> {
-  const entries = await readdir(dir, { withFileTypes: true }).catch(() => []);
-  const files: string[] = [];
-  for (const e of entries) {
-    const path = join(dir, e.name);
-    if (e.isDirectory()) files.push(...(await walk(path)));
-    else files.push(path);
-  }
-  return files.sort();
-}
+import { cli, walk } from "./cli-helpers.js";
 
 // The two reproductions (their UTC dates are -0001-12-31 and 10000-01-01), then rows whose
 // UTC date is the first or the last day of the range.

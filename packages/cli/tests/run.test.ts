@@ -5,27 +5,9 @@ import { join, relative } from "node:path";
 import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
 import { type NaiveFile, naiveKpis } from "../../core/tests/reference/naive-kpis.js";
-import { main } from "../src/index.js";
+import { cli, walk } from "./cli-helpers.js";
 
 const EDGE = fileURLToPath(new URL("../../core/tests/fixtures/edge", import.meta.url));
-
-async function cli(...argv: string[]) {
-  const out: string[] = [];
-  const err: string[] = [];
-  const code = await main(argv, { stdout: (t) => out.push(t), stderr: (t) => err.push(t) });
-  return { code, stdout: out.join(""), stderr: err.join("") };
-}
-
-async function walk(dir: string): Promise<string[]> {
-  const entries = await readdir(dir, { withFileTypes: true }).catch(() => []);
-  const files: string[] = [];
-  for (const e of entries) {
-    const path = join(dir, e.name);
-    if (e.isDirectory()) files.push(...(await walk(path)));
-    else files.push(path);
-  }
-  return files.sort();
-}
 
 const sha = (bytes: Uint8Array) => createHash("sha256").update(bytes).digest("hex");
 

@@ -11,4 +11,4 @@ export { createMemoryObjectStore, type MemoryObjectStoreOptions } from "./object
 export { createLocalTables, encodeTableName, type LocalTablesOptions } from "./tables/local.js";
 export { createMemoryTables } from "./tables/memory.js";
 export { TableFormatError, type Tables } from "./tables/shared.js";
-export { sweepTemporaryFiles, TEMP_FOLDER } from "./temp-files.js";
+export { isProcessAlive, sweepTemporaryFiles, TEMP_FOLDER } from "./temp-files.js";

@@ -9,4 +9,4 @@
 export { createLocalObjectStore, type LocalObjectStoreOptions } from "./object-store/local.js";
 export { createLocalTables, encodeTableName, type LocalTablesOptions } from "./tables/local.js";
 export { TableFormatError, type Tables } from "./tables/shared.js";
-export { sweepTemporaryFiles, TEMP_FOLDER } from "./temp-files.js";
+export { isProcessAlive, sweepTemporaryFiles, TEMP_FOLDER } from "./temp-files.js";

@@ -12,7 +12,8 @@ export const TEMP_FOLDER = ".musicpipe-tmp";
 /** A temporary file of no living process older than this is removed (one of an older version, without a pid). */
 const UNNAMED_TEMP_AGE_MS = 60 * 60 * 1000;
 
-function isAlive(pid: number): boolean {
+/** Whether a process with this pid exists (on this machine; `EPERM`: it does, owned by another user). */
+export function isProcessAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
     return true;
@@ -40,7 +41,7 @@ export async function sweepTemporaryFiles(base: string): Promise<number> {
     const pid = Number(name.slice(0, name.indexOf("-")));
     const orphan =
       Number.isInteger(pid) && pid > 0
-        ? pid !== process.pid && !isAlive(pid)
+        ? pid !== process.pid && !isProcessAlive(pid)
         : Date.now() - ((await stat(join(folder, name)).catch(() => undefined))?.mtimeMs ?? Date.now()) >
           UNNAMED_TEMP_AGE_MS;
     if (orphan) {
