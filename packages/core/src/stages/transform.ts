@@ -1,7 +1,7 @@
 import { MusicpipeError } from "../errors/index.js";
+import { archiveKey } from "../layout/index.js";
 import type { FileRecord } from "../ports/tables.js";
 import type { PipelineContext } from "./context.js";
-import { archiveKey } from "../layout/index.js";
 import { recordStage } from "./metrics.js";
 import { pinCopy } from "./move.js";
 import { updateRecord, withRecord } from "./record.js";
