@@ -96,11 +96,10 @@ describe("the stage Lambda handler on S3 and DynamoDB (local servers)", () => {
     const load = await invoke({ stage: "load", bucket, key, runId });
     expect(load).toMatchObject({ stage: "load", status: "SUCCESS" });
     const archive = await invoke({ stage: "archive", bucket, key, runId });
-    expect(archive).toMatchObject({
-      stage: "archive",
-      status: "SUCCESS",
-      movedTo: "data/archive/2025/07/01/20250701T080000000Z_streams-1.csv",
-    });
+    expect(archive).toMatchObject({ stage: "archive", status: "SUCCESS" });
+    expect(archive.movedTo).toMatch(
+      /^data\/archive\/2025\/07\/01\/20250701T080000000Z_[0-9a-f]{12}_streams-1\.csv$/,
+    );
     expect(await keysUnder("data/raw/streams/")).toEqual([]);
     expect(await keysUnder("data/archive/")).toEqual([archive.movedTo]);
 
@@ -303,7 +302,7 @@ describe("the stage Lambda handler on S3 and DynamoDB (local servers)", () => {
       status: "FAILED",
       rejection: { code: "missing_column" },
     });
-    expect(validate.movedTo).toMatch(/^data\/error\/20250701T080000000Z_broken\.csv$/);
+    expect(validate.movedTo).toMatch(/^data\/error\/20250701T080000000Z_[0-9a-f]{12}_broken\.csv$/);
     expect(await keysUnder("data/error/")).toEqual([validate.movedTo]);
     expect(notices).toEqual([
       { fileKey: key, stage: "validate", code: "missing_column", message: validate.message, runId },
