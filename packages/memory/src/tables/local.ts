@@ -107,10 +107,11 @@ async function serialized<T>(path: string, task: () => Promise<T>): Promise<T> {
 async function withFileLock<T>(path: string, task: () => Promise<T>): Promise<T> {
   const lock = `${path}${LOCK_SUFFIX}`;
   const token = randomUUID();
-  for (let attempt = 0; ; attempt++) {
+  let held: bigint | undefined;
+  for (let attempt = 0; held === undefined; attempt++) {
     try {
       await writeFile(lock, token, { flag: "wx" });
-      break;
+      held = (await stat(lock, { bigint: true })).ino;
     } catch (error) {
       const code = (error as { code?: unknown }).code;
       if (code === "ENOENT") {
@@ -118,8 +119,8 @@ async function withFileLock<T>(path: string, task: () => Promise<T>): Promise<T>
         continue;
       }
       if (code !== "EEXIST") throw error;
-      const held = await stat(lock).catch(() => undefined);
-      if (held !== undefined && Date.now() - held.mtimeMs > LOCK_STALE_MS) {
+      const found = await stat(lock).catch(() => undefined);
+      if (found !== undefined && Date.now() - found.mtimeMs > LOCK_STALE_MS) {
         // Left by a writer that died: moved aside under a name of its own (one taker wins).
         const aside = `${lock}-${token}`;
         if (
@@ -142,7 +143,9 @@ async function withFileLock<T>(path: string, task: () => Promise<T>): Promise<T>
   try {
     return await task();
   } finally {
-    if ((await readFile(lock, "utf8").catch(() => "")) === token) await rm(lock, { force: true });
+    // Removed only while it is still this lock (the same file), not one taken over since.
+    if ((await stat(lock, { bigint: true }).catch(() => undefined))?.ino === held)
+      await rm(lock, { force: true });
   }
 }
 
