@@ -360,6 +360,6 @@ describe("several runs on one root at the same instant", () => {
         await expectKpisOf(root, valid);
         await rm(root, { recursive: true, force: true });
       }
-    }, 240_000);
+    }, 60_000 + TRIALS * 20_000);
   }
 });
