@@ -18,6 +18,7 @@ import { join, relative } from "node:path";
 import { gzipSync } from "node:zlib";
 import { DEFAULT_MAX_ROW_BYTES } from "@musicpipe/core";
 import { describe, expect, it } from "vitest";
+import { Rng } from "../../core/tests/reference/rng.js";
 import { cli as runCli, walk } from "./cli-helpers.js";
 
 const SEED = Number(process.env.MUSICPIPE_FUZZ_SEED ?? 20250622) >>> 0;
@@ -50,32 +51,6 @@ const FILE_CODES = new Set([
   "row_too_large",
   "too_many_bad_rows",
 ]);
-
-// ---------------------------------------------------------------------------------------------
-// A small seeded PRNG (mulberry32)
-
-class Rng {
-  #a: number;
-  constructor(seed: number) {
-    this.#a = seed >>> 0;
-  }
-  next(): number {
-    this.#a = (this.#a + 0x6d2b79f5) >>> 0;
-    let t = this.#a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  }
-  int(n: number): number {
-    return Math.floor(this.next() * n);
-  }
-  chance(p: number): boolean {
-    return this.next() < p;
-  }
-  pick<T>(items: readonly T[]): T {
-    return items[this.int(items.length)]!;
-  }
-}
 
 // ---------------------------------------------------------------------------------------------
 // Base tables

@@ -327,39 +327,43 @@ describe("several runs on one root at the same instant", () => {
     { name: "the stages alone, no lock", mode: "stages", staleLock: false },
   ];
   for (const c of cases) {
-    it(`keeps every file in one place and every record finished: ${c.name}, ${TRIALS} trials of 4 runs`, async () => {
-      const template = await rootWith(files);
-      for (let trial = 0; trial < TRIALS; trial++) {
-        const root = `${template}-t${trial}`;
-        await cp(template, root, { recursive: true });
-        if (c.staleLock) {
-          await mkdir(join(root, ".musicpipe"), { recursive: true });
-          await writeFile(join(root, ".musicpipe/lock"), `${await deadPid()} stale-token\n`);
+    it(
+      `keeps every file in one place and every record finished: ${c.name}, ${TRIALS} trials of 4 runs`,
+      async () => {
+        const template = await rootWith(files);
+        for (let trial = 0; trial < TRIALS; trial++) {
+          const root = `${template}-t${trial}`;
+          await cp(template, root, { recursive: true });
+          if (c.staleLock) {
+            await mkdir(join(root, ".musicpipe"), { recursive: true });
+            await writeFile(join(root, ".musicpipe/lock"), `${await deadPid()} stale-token\n`);
+          }
+          const start = Date.now() + 700;
+          const results = await Promise.all(
+            [0, 1, 2, 3].map(() =>
+              run(process.execPath, [RACE, c.mode, root, String(start)], { timeout: 60_000 }),
+            ),
+          );
+          for (const r of results) {
+            const { code } = JSON.parse(r.stdout) as { code: number };
+            // 0 done, 1 some file rejected, 2 the root was busy (another run held the lock).
+            expect([0, 1, 2]).toContain(code);
+          }
+          await expectEachInOnePlace(root, files);
+          // Whatever a yielding run left is finished by one more; nothing is stuck.
+          const after = await cli("run", "--root", root, "--json", "--quiet");
+          expect([0, 1], after.stderr).toContain(after.code);
+          const summary = JSON.parse(after.stdout) as { files: { outcome: string }[] };
+          expect(summary.files.filter((f) => f.outcome === "failed")).toEqual([]);
+          await expectEachInOnePlace(root, files);
+          expect(await walk(join(root, "data/raw/streams"))).toEqual([]);
+          const open = (await records(root)).filter((r) => r.archivalStatus !== "SUCCESS");
+          expect(open).toEqual([]);
+          await expectKpisOf(root, valid);
+          await rm(root, { recursive: true, force: true });
         }
-        const start = Date.now() + 700;
-        const results = await Promise.all(
-          [0, 1, 2, 3].map(() =>
-            run(process.execPath, [RACE, c.mode, root, String(start)], { timeout: 60_000 }),
-          ),
-        );
-        for (const r of results) {
-          const { code } = JSON.parse(r.stdout) as { code: number };
-          // 0 done, 1 some file rejected, 2 the root was busy (another run held the lock).
-          expect([0, 1, 2]).toContain(code);
-        }
-        await expectEachInOnePlace(root, files);
-        // Whatever a yielding run left is finished by one more; nothing is stuck.
-        const after = await cli("run", "--root", root, "--json", "--quiet");
-        expect([0, 1], after.stderr).toContain(after.code);
-        const summary = JSON.parse(after.stdout) as { files: { outcome: string }[] };
-        expect(summary.files.filter((f) => f.outcome === "failed")).toEqual([]);
-        await expectEachInOnePlace(root, files);
-        expect(await walk(join(root, "data/raw/streams"))).toEqual([]);
-        const open = (await records(root)).filter((r) => r.archivalStatus !== "SUCCESS");
-        expect(open).toEqual([]);
-        await expectKpisOf(root, valid);
-        await rm(root, { recursive: true, force: true });
-      }
-    }, 60_000 + TRIALS * 20_000);
+      },
+      60_000 + TRIALS * 20_000,
+    );
   }
 });

@@ -8,6 +8,7 @@ import { gzipSync } from "node:zlib";
 import { describe, expect, it } from "vitest";
 import { computeKpis, type InputFile } from "../src/index.js";
 import { type NaiveFile, type NaiveInput, type NaiveResult, naiveKpis } from "./reference/naive-kpis.js";
+import { Rng } from "./reference/rng.js";
 
 type Kind = "streams" | "songs" | "users";
 const KINDS: Kind[] = ["streams", "songs", "users"];
@@ -330,45 +331,6 @@ describe("library vs naive reference on the edge-case data set", () => {
 
 // ---------------------------------------------------------------------------------------------------------
 // 2. Random data sets
-
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
-class Rng {
-  private readonly next: () => number;
-  constructor(seed: number) {
-    this.next = mulberry32(seed);
-  }
-  int(n: number): number {
-    return Math.floor(this.next() * n);
-  }
-  chance(p: number): boolean {
-    return this.next() < p;
-  }
-  pick<T>(items: readonly T[]): T {
-    return items[this.int(items.length)]!;
-  }
-  subset<T>(items: readonly T[], min: number): T[] {
-    const shuffled = this.shuffle(items);
-    return shuffled.slice(0, min + this.int(items.length - min + 1));
-  }
-  shuffle<T>(items: readonly T[]): T[] {
-    const out = [...items];
-    for (let i = out.length - 1; i > 0; i--) {
-      const j = this.int(i + 1);
-      [out[i], out[j]] = [out[j]!, out[i]!];
-    }
-    return out;
-  }
-}
 
 const GENRES = ["Pop", "Rock", "Jazz", "🎸Metal", "\uE000Folk", "Ｎ", " Pop", "pop", "Électro", "0x1F"];
 const TRACKS = ["t1", "t2", "t3", "t10", "T1", "tz", "té", "tＡ", "t😀", "t 1"];
