@@ -101,12 +101,25 @@ export async function moveOut(
     to: target,
     counted,
   });
+  return closeLost(
+    ctx,
+    record,
+    counted ? `${why}; its rows were loaded and stay counted` : `${why}; nothing of it was counted`,
+  );
+}
+
+/** Closes a record whose bytes are gone (`archivalStatus: FAILED`, with why): finished, not retried. */
+function closeLost(
+  ctx: PipelineContext,
+  record: FileRecord,
+  message: string,
+  changes: { readonly kpiIngestionStatus?: "SKIPPED" } = {},
+): Promise<FileRecord> {
   return updateRecord(ctx, record, {
     archivalStatus: "FAILED",
     archivalTimestamp: ctx.clock.now().toISOString(),
-    archivalMessage: counted
-      ? `${why}; its rows were loaded and stay counted`
-      : `${why}; nothing of it was counted`,
+    archivalMessage: message,
+    ...changes,
   });
 }
 
@@ -136,7 +149,7 @@ export async function pinCopy(
   destination: string,
 ): Promise<FileRecord> {
   if (found.archivedEtag !== undefined) return found;
-  let record = await recordDestination(ctx, found, destination);
+  const record = await recordDestination(ctx, found, destination);
   const source = record.fileKey;
   const target = record.archivedKey!;
   const objects = ctx.objects;
@@ -157,15 +170,16 @@ export async function pinCopy(
   if (etag === undefined) {
     const why = `'${source}' was replaced or removed after it was validated, before its KPIs were counted`;
     ctx.logger.warn("file changed before it was counted", { fileKey: source, runId: ctx.runId });
-    return updateRecord(ctx, record, {
-      archivalStatus: "FAILED",
-      archivalTimestamp: ctx.clock.now().toISOString(),
-      archivalMessage: `${why}; nothing of it was counted (a file now at the key is a new delivery)`,
-      kpiIngestionStatus: "SKIPPED",
-    });
+    return closeLost(
+      ctx,
+      record,
+      `${why}; nothing of it was counted (a file now at the key is a new delivery)`,
+      {
+        kpiIngestionStatus: "SKIPPED",
+      },
+    );
   }
-  record = await updateRecord(ctx, record, { archivedEtag: etag });
-  return record;
+  return updateRecord(ctx, record, { archivedEtag: etag });
 }
 
 function moved(ctx: PipelineContext, record: FileRecord, target: string): Promise<FileRecord> {
