@@ -99,9 +99,11 @@ class RecordReader {
   }
 
   /**
-   * Reads the complete lines from `pos` on that hold no quote (in a buffer without CRs): what
-   * {@link #record} does with them, with only commas and line breaks to look for. Returns where
-   * it stopped: the start of a line with a quote, or of the incomplete last line.
+   * Reads the complete lines from `pos` on (in a buffer without CRs): what {@link #record} does
+   * with them, with only commas, quotes and line breaks to look for. A quoted field is read in
+   * the lane when it is followed by a comma or a line break; anything else (a quote inside an
+   * unquoted field, text after a closing quote, a line the buffer does not hold whole) stops
+   * it. Returns where it stopped: the start of that line.
    */
   #plainLines(buf: Uint8Array, pos: number): number {
     const wanted = this.#wanted;
@@ -115,33 +117,65 @@ class RecordReader {
     let field = 0;
     let from = pos;
     let blank = true;
-    for (let s = 0; s < slots; s++) starts[s] = -1;
+    /** Line breaks inside the line's quoted fields (csv-parse counts each as a line). */
+    let inner = 0;
+    for (let s = 0; s < slots; s++) {
+      starts[s] = -1;
+      escaped[s] = 0;
+    }
     for (let i = pos; i < n; i++) {
-      const b = buf[i]!;
+      let b = buf[i]!;
       // Every byte above the comma is field content (quote 34, line break 10, comma 44).
       if (b > COMMA) continue;
-      if (b === COMMA || b === LF) {
+      let fieldStart = from;
+      let fieldEnd = i;
+      if (b === QUOTE) {
+        if (i !== from) return lineStart; // a quote inside an unquoted field
+        let j = i + 1;
+        let doubled = 0;
+        for (;;) {
+          if (j + 1 >= n) return lineStart; // the closing quote and what follows are not here
+          const c = buf[j]!;
+          if (c === QUOTE) {
+            if (buf[j + 1] !== QUOTE) break;
+            doubled = 1;
+            j += 2;
+            continue;
+          }
+          if (c === LF) inner++;
+          j++;
+        }
+        b = buf[j + 1]!;
+        if (b !== COMMA && b !== LF) return lineStart; // text after the closing quote
+        fieldStart = i + 1;
+        fieldEnd = j;
+        i = j + 1;
         if (field < width) {
           const want = wanted[field]!;
-          if (want >= 0) {
-            starts[want] = from;
-            ends[want] = i;
-          }
+          if (want >= 0) escaped[want] = doubled;
         }
-        if (blank && !isBlankBytes(buf, from, i)) blank = false;
-        field++;
-        from = i + 1;
-        if (b === COMMA) continue;
-        this.#line++;
-        if (i > lineStart) {
-          for (let s = 0; s < slots; s++) escaped[s] = 0;
-          this.#onRecord(field, this.#line, blank);
+      } else if (b !== COMMA && b !== LF) continue;
+      if (field < width) {
+        const want = wanted[field]!;
+        if (want >= 0) {
+          starts[want] = fieldStart;
+          ends[want] = fieldEnd;
         }
-        lineStart = i + 1;
-        field = 0;
-        blank = true;
-        for (let s = 0; s < slots; s++) starts[s] = -1;
-      } else if (b === QUOTE) return lineStart;
+      }
+      if (blank && !isBlankBytes(buf, fieldStart, fieldEnd)) blank = false;
+      field++;
+      from = i + 1;
+      if (b === COMMA) continue;
+      this.#line += inner + 1;
+      if (i > lineStart) this.#onRecord(field, this.#line, blank);
+      lineStart = i + 1;
+      field = 0;
+      blank = true;
+      inner = 0;
+      for (let s = 0; s < slots; s++) {
+        starts[s] = -1;
+        escaped[s] = 0;
+      }
     }
     return lineStart;
   }
