@@ -49,6 +49,16 @@ export default defineConfig({
         },
       },
       {
+        // The packed packages installed in a scratch project (needs the build).
+        test: {
+          name: "packed",
+          root: "./tests/packed",
+          include: ["*.test.ts"],
+          environment: "node",
+          testTimeout: 60_000,
+        },
+      },
+      {
         // Tests against real local servers (DynamoDB Local, s3rver), started once for all of them.
         resolve: { alias },
         test: {

@@ -16,4 +16,7 @@ export default defineConfig({
   sourcemap: true,
   clean: true,
   target: "node20",
+  // p-limit is ESM only: bundled (with its one dependency) so that the CommonJS build calls
+  // it without relying on require(esm), and the ESM build resolves nothing more at run time.
+  noExternal: ["p-limit"],
 });

@@ -1,14 +1,13 @@
-import { defineConfig } from "tsup";
+import { defineConfig, type Options } from "tsup";
 
-export default defineConfig({
-  // `conformance` is a subpath export (`@musicpipe/memory/conformance`): it imports vitest,
-  // which the main entry must not pull in.
+const common: Options = { dts: true, sourcemap: true, clean: false, target: "node20", external: ["vitest"] };
+
+// The build script empties dist/ first: the two builds below write into it side by side.
+export default defineConfig([
   // `local` (`@musicpipe/memory/local`) is the local-folder adapters without memfs.
-  entry: { index: "src/index.ts", local: "src/local.ts", conformance: "src/conformance/index.ts" },
-  format: ["esm", "cjs"],
-  dts: true,
-  sourcemap: true,
-  clean: true,
-  target: "node20",
-  external: ["vitest"],
-});
+  { ...common, entry: { index: "src/index.ts", local: "src/local.ts" }, format: ["esm", "cjs"] },
+  // `conformance` (`@musicpipe/memory/conformance`) imports vitest, which the main entry must not
+  // pull in, and which is an ES module only: so is this entry (`require` loads it as an ES
+  // module, on Node.js 20.19 and later).
+  { ...common, entry: { conformance: "src/conformance/index.ts" }, format: ["esm"] },
+]);
