@@ -1,13 +1,13 @@
 import { defineConfig } from "tsup";
 
-// One self-contained ES module for the Lambda Node.js 20 runtime: every dependency, the AWS
+// One self-contained ES module for the Lambda nodejs22.x and nodejs24.x runtimes: every dependency, the AWS
 // SDK included, is bundled, so the deployment package is this file alone.
 export default defineConfig({
   entry: { index: "src/index.ts" },
   format: ["esm"],
   outExtension: () => ({ js: ".mjs" }),
   platform: "node",
-  target: "node20",
+  target: "node22",
   noExternal: [/.*/],
   splitting: false,
   treeshake: true,

@@ -2,10 +2,10 @@ import { defineConfig } from "tsup";
 
 export default defineConfig({
   entry: { index: "src/index.ts" },
-  // One self-contained ESM file for the Lambda Node.js 20+ runtime: upload dist/index.mjs alone.
+  // One self-contained ESM file for the Lambda nodejs22.x / nodejs24.x runtimes: upload dist/index.mjs alone.
   format: ["esm"],
   platform: "node",
-  target: "node20",
+  target: "node22",
   noExternal: [/.*/],
   splitting: false,
   sourcemap: false,

@@ -3,9 +3,11 @@
 import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { HeadBucketCommand, S3Client } from "@aws-sdk/client-s3";
 import { createDynamoDbTables, ensureTables, type TableNames } from "@musicpipe/aws/dynamodb";
+import { sayNodeSupportOnce } from "@musicpipe/aws/lambda";
 import { createS3ObjectStore } from "@musicpipe/aws/s3";
 import { createPipelineContext, type PipelineConfig } from "@musicpipe/core";
 import { type ParsedFlags, UsageError } from "./args.js";
+import { writeStderr } from "./stdio.js";
 import type { Target } from "./target.js";
 
 function tableNames(flags: ParsedFlags): Partial<TableNames> {
@@ -27,6 +29,7 @@ function tableNames(flags: ParsedFlags): Partial<TableNames> {
 
 /** The S3 and DynamoDB clients of the AWS target, from the SDK's standard configuration. */
 export function awsClients(flags: ParsedFlags): { s3: S3Client; dynamodb: DynamoDBClient } {
+  sayNodeSupportOnce((line) => writeStderr(`musicpipe: ${line}\n`));
   const forcePathStyle =
     flags.booleans.has("force-path-style") || process.env.MUSICPIPE_S3_FORCE_PATH_STYLE === "1";
   return { s3: new S3Client(forcePathStyle ? { forcePathStyle } : {}), dynamodb: new DynamoDBClient({}) };

@@ -12,6 +12,7 @@ export {
   type LogLevel,
   logLevelFrom,
 } from "./logger.js";
+export { SDK_MIN_NODE_MAJOR, sayNodeSupportOnce } from "./node-support.js";
 export {
   type AirflowStageEvent,
   createStageHandler,

@@ -31,6 +31,7 @@ import { createDynamoDbTables, type DynamoDbTables } from "../dynamodb/tables.js
 import { createEmfMetrics } from "../metrics/emf.js";
 import { createS3ObjectStore } from "../s3/object-store.js";
 import { createJsonLogger } from "./logger.js";
+import { sayNodeSupportOnce } from "./node-support.js";
 
 /** The stages a stage Lambda runs, in pipeline order. */
 export const STAGE_NAMES: readonly StageName[] = ["validate", "transform", "load", "archive"];
@@ -393,6 +394,8 @@ export function createStageHandler(options: StageHandlerOptions = {}): StageHand
   const prefix = options.prefix ?? "";
   const layout = options.layout ?? DEFAULT_LAYOUT;
   const logger = options.logger ?? createJsonLogger();
+  // Before the first client: the SDK's own notice would be nine lines of plain text in the log.
+  sayNodeSupportOnce((line) => logger.warn(line));
   const metrics = options.metrics ?? createEmfMetrics();
   const allowed = options.allowedBuckets === undefined ? undefined : new Set(options.allowedBuckets);
   const adapters = new Map<string, { objects: ObjectStore; tables: DynamoDbTables }>();

@@ -8,6 +8,7 @@ import {
   MusicpipeError,
 } from "@musicpipe/core";
 import { createJsonLogger } from "./logger.js";
+import { sayNodeSupportOnce } from "./node-support.js";
 
 /** The DAG the seed system and the examples deploy. */
 export const DEFAULT_DAG_ID = "music_streaming_pipeline";
@@ -233,6 +234,7 @@ export function createS3TriggerHandler(options: S3TriggerHandlerOptions): S3Trig
       throw new ConfigurationError(`${where}: 'logger' must have debug, info, warn and error methods`);
     }
   }
+  sayNodeSupportOnce((line) => logger.warn(line));
 
   return async (event) => {
     const records = Array.isArray(event?.Records) ? event.Records : [];
