@@ -82,10 +82,12 @@ export async function startDynamoDbLocal() {
       join(dir, "DynamoDBLocal.jar"),
       "-inMemory",
       "-sharedDb",
+      "-disableTelemetry",
       "-port",
       String(port),
     ],
-    { stdio: ["ignore", "ignore", "inherit"] },
+    // Its working directory is where it writes its own dynamodb-local-metadata.json.
+    { cwd: dir, stdio: ["ignore", "ignore", "inherit"] },
   );
   const endpoint = `http://127.0.0.1:${port}`;
   await waitFor(
