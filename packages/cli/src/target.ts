@@ -18,12 +18,10 @@ export const targetFlags: FlagSpec = {
   "day-states-table": "string",
 };
 
-export const targetUsage = `Where (one of):
-  --root DIR                a local folder: objects are files under DIR, tables under DIR/.musicpipe/
-  --target aws --bucket B   S3 bucket B and DynamoDB, with the standard AWS SDK configuration
+const AWS_WHERE = `  --target aws --bucket B   S3 bucket B and DynamoDB, with the standard AWS SDK configuration
                             (AWS_REGION, AWS_PROFILE, AWS_ENDPOINT_URL_S3, AWS_ENDPOINT_URL_DYNAMODB,
-                            AWS_REQUEST_CHECKSUM_CALCULATION, AWS_RESPONSE_CHECKSUM_VALIDATION, ...)
-AWS options:
+                            AWS_REQUEST_CHECKSUM_CALCULATION, AWS_RESPONSE_CHECKSUM_VALIDATION, ...)`;
+const AWS_OPTIONS = `AWS options:
   --prefix P                key prefix inside the bucket (default: none)
   --force-path-style        path-style S3 URLs (local S3 servers)
   --kpis-table N            default MusicStreamingKPIs
@@ -32,6 +30,17 @@ AWS options:
   --files-table N           default FileValidationMetadata
   --partials-table N        default MusicpipePartials
   --day-states-table N      default MusicpipeDayStates`;
+
+/** The help text of the target options, for commands that take a local folder or AWS. */
+export const targetUsage = `Where (one of):
+  --root DIR                a local folder: objects are files under DIR, tables under DIR/.musicpipe/
+${AWS_WHERE}
+${AWS_OPTIONS}`;
+
+/** The help text of the target options, for commands that are for AWS only (`init`). */
+export const awsTargetUsage = `Where:
+${AWS_WHERE}
+${AWS_OPTIONS}`;
 
 /** An opened target: its pipeline context and how to run work on it exclusively. */
 export interface Target {

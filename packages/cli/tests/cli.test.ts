@@ -142,6 +142,17 @@ describe("musicpipe kpis", () => {
     expect(r.stdout).toContain("Usage: musicpipe kpis");
     expect((await cli("--help")).stdout).toContain("generate");
   });
+
+  it("lists for init only what init takes: the AWS target, not --root", async () => {
+    const help = (await cli("init", "--help")).stdout;
+    expect(help).toContain("--target aws --bucket B");
+    expect(help).toContain("--day-states-table N");
+    expect(help).not.toContain("--root");
+    const r = await cli("init", "--root", ".");
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/init is for --target aws/);
+    expect((await cli("run", "--help")).stdout).toContain("--root DIR");
+  });
 });
 
 describe("the built binary", () => {

@@ -1,13 +1,13 @@
 import { type FlagSpec, parseFlags, UsageError } from "../args.js";
 import type { CliIo } from "../io.js";
-import { targetFlags, targetUsage } from "../target.js";
+import { awsTargetUsage, targetFlags } from "../target.js";
 
 export const initUsage = `Usage: musicpipe init --target aws --bucket B
 
 Creates the DynamoDB tables (on demand capacity) that are missing and checks that the bucket
 can be reached. Safe to run again.
 
-${targetUsage}`;
+${awsTargetUsage}`;
 
 const spec: FlagSpec = targetFlags;
 
