@@ -81,6 +81,8 @@ describe.skipIf(!built)("the packed packages in a project of their own", () => {
       const dir = join(scratch, "node_modules", "@musicpipe", p);
       const manifest = JSON.parse(readFileSync(join(dir, "package.json"), "utf8"));
       expect(JSON.stringify(manifest)).not.toContain("workspace:");
+      for (const f of ["LICENSE", "README.md"]) expect(existsSync(join(dir, f)), `${p}: ${f}`).toBe(true);
+      expect(manifest.license).toBe("MIT");
       const targets: string[] = JSON.stringify(manifest.exports).match(/"\.\/dist\/[^"]+"/g) ?? [];
       expect(targets.length).toBeGreaterThan(0);
       for (const t of targets) expect(existsSync(join(dir, JSON.parse(t))), `${p}: ${t}`).toBe(true);
