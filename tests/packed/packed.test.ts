@@ -29,9 +29,12 @@ const built = PACKAGES.every((p) => existsSync(join(repo, "packages", p, "dist",
 /** pnpm: the one running the tests (`pnpm test`), or the pinned version through npx. */
 const pnpm = (args: string[], cwd: string) => {
   const execPath = process.env.npm_execpath;
-  return execPath !== undefined && /pnpm/.test(execPath)
+  if (execPath === undefined || !/pnpm/.test(execPath))
+    return run("npx", ["-y", "pnpm@12.4.2", ...args], { cwd });
+  // A script (run with node) or pnpm's own executable.
+  return /\.[cm]?js$/.test(execPath)
     ? run(process.execPath, [execPath, ...args], { cwd })
-    : run("npx", ["-y", "pnpm@12.4.2", ...args], { cwd });
+    : run(execPath, args, { cwd });
 };
 
 let scratch = "";

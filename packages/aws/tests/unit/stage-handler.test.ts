@@ -169,7 +169,9 @@ describe("createStageHandler", () => {
     expect(h.calls).toEqual([]);
     expect(h.notices).toEqual([]);
     expect(h.flushes()).toBe(refused.length);
-    expect(h.logs.every((l) => l.level === "error" && l.message === "invalid stage event")).toBe(true);
+    // On Node.js 20 the handler also logs, once, the Node.js support line (sayNodeSupportOnce).
+    const logs = h.logs.filter((l) => !/past its end of life/.test(String(l.message)));
+    expect(logs.every((l) => l.level === "error" && l.message === "invalid stage event")).toBe(true);
   });
 
   it("throws a failed stage for the orchestrator to retry, after notifying, counting and flushing", async () => {
