@@ -72,6 +72,8 @@ beforeAll(async () => {
   }
   linkDependency("@types/node", "core");
   cpSync(join(repo, "tests", "packed", "consumer"), scratch, { recursive: true });
+  // The same calls type-checked as CommonJS: a .cts file resolves through the `require` conditions.
+  writeFileSync(join(scratch, "typed.cts"), readFileSync(join(scratch, "typed.mts")));
 }, 180_000);
 
 afterAll(() => {

@@ -1,4 +1,5 @@
-// Type-checked as an ES module (nodenext, strict): the `import` conditions' declarations.
+// Type-checked (nodenext, strict) as an ES module, and copied to typed.cts by the test to be
+// type-checked as CommonJS: the declarations of the `import` and of the `require` conditions.
 
 import { createStageHandler } from "@musicpipe/aws";
 import { mwaaTriggerCommand } from "@musicpipe/aws/airflow";

@@ -2,12 +2,14 @@
 export const SDK_MIN_NODE_MAJOR = 22;
 
 const SDK_SWITCH = "AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED";
+
 /**
  * On Node.js older than {@link SDK_MIN_NODE_MAJOR}, replaces the AWS SDK's own notice (nine
  * lines through `process.emitWarning`, printed when the first client is made) with one line
- * given to `say`, once per process (it sets that variable). Call it before the first SDK client is constructed. It
- * does nothing on Node.js 22 and later, or when `AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED`
- * is set already (the choice is then yours). The CLI says the line on stderr, the stage
+ * given to `say`, once per process: it sets the SDK's switch,
+ * `AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED`. Call it before the first SDK client is
+ * made. It does nothing on Node.js 22 and later, or when that variable is set already (the
+ * choice is then yours). The CLI says the line on stderr, the stage
  * handler logs it as one `warn` record.
  *
  * @returns whether the line was said (now).

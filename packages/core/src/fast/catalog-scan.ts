@@ -129,10 +129,10 @@ class RecordReader {
       if (b > COMMA) continue;
       let fieldStart = from;
       let fieldEnd = i;
+      let doubled = 0;
       if (b === QUOTE) {
         if (i !== from) return lineStart; // a quote inside an unquoted field
         let j = i + 1;
-        let doubled = 0;
         for (;;) {
           if (j + 1 >= n) return lineStart; // the closing quote and what follows are not here
           const c = buf[j]!;
@@ -150,16 +150,13 @@ class RecordReader {
         fieldStart = i + 1;
         fieldEnd = j;
         i = j + 1;
-        if (field < width) {
-          const want = wanted[field]!;
-          if (want >= 0) escaped[want] = doubled;
-        }
       } else if (b !== COMMA && b !== LF) continue;
       if (field < width) {
         const want = wanted[field]!;
         if (want >= 0) {
           starts[want] = fieldStart;
           ends[want] = fieldEnd;
+          escaped[want] = doubled;
         }
       }
       if (blank && !isBlankBytes(buf, fieldStart, fieldEnd)) blank = false;
