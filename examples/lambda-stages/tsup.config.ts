@@ -16,6 +16,8 @@ export default defineConfig({
   keepNames: true,
   sourcemap: true,
   clean: true,
+  // Errors only: the build log is not what a newcomer needs to read.
+  silent: true,
   dts: false,
   // Some bundled CommonJS modules call require() for Node built-ins: give them one.
   banner: {

@@ -11,6 +11,8 @@ export default defineConfig({
   sourcemap: false,
   dts: false,
   clean: true,
+  // Errors only: the build log is not what a newcomer needs to read.
+  silent: true,
   outExtension: () => ({ js: ".mjs" }),
   esbuildOptions(options) {
     // @musicpipe/aws declares "sideEffects": false, so esbuild drops the chunks of the adapters

@@ -15,6 +15,8 @@ export default defineConfig({
   dts: true,
   sourcemap: true,
   clean: true,
+  // Errors only: the build log is not what a newcomer needs to read.
+  silent: true,
   target: "node20",
   // p-limit is ESM only: bundled (with its one dependency) so that the CommonJS build calls
   // it without relying on require(esm), and the ESM build resolves nothing more at run time.

@@ -6,5 +6,7 @@ export default defineConfig({
   dts: { entry: "src/index.ts" },
   sourcemap: true,
   clean: true,
+  // Errors only: the build log is not what a newcomer needs to read.
+  silent: true,
   target: "node20",
 });

@@ -19,6 +19,8 @@ export default defineConfig({
   },
   sourcemap: true,
   clean: true,
+  // Errors only: the build log is not what a newcomer needs to read.
+  silent: true,
   // import.meta.url (the worker's location) in the CommonJS build too.
   shims: true,
   target: "node20",

@@ -1,6 +1,14 @@
 import { defineConfig, type Options } from "tsup";
 
-const common: Options = { dts: true, sourcemap: true, clean: false, target: "node20", external: ["vitest"] };
+// `silent`: errors only, the build log is not what a newcomer needs to read.
+const common: Options = {
+  dts: true,
+  sourcemap: true,
+  clean: false,
+  silent: true,
+  target: "node20",
+  external: ["vitest"],
+};
 
 // The build script empties dist/ first: the two builds below write into it side by side.
 export default defineConfig([
