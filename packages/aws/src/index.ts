@@ -4,6 +4,8 @@
  * bundles small; this entry re-exports them all.
  *
  * @packageDocumentation
+ *
+ * @module @musicpipe/aws
  */
 export * from "./airflow/index.js";
 export * from "./dynamodb/index.js";

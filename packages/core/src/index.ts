@@ -4,6 +4,8 @@
  * streams.
  *
  * @packageDocumentation
+ *
+ * @module @musicpipe/core
  */
 
 export {
@@ -82,7 +84,9 @@ export {
   DAY_STATE_BLOB_VERSION,
   type DayShard,
   decodeDayShard,
+  type ExtraTrack,
   readShardSummary,
+  type ShardGenre,
   type ShardSummary,
   type SummarySong,
   sourcesDigest,

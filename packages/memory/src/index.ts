@@ -3,6 +3,8 @@
  * injection for crash tests. The conformance suites live in `@musicpipe/memory/conformance`.
  *
  * @packageDocumentation
+ *
+ * @module @musicpipe/memory
  */
 
 export { createFaultInjector, type FaultInjector, InjectedFault } from "./faults/index.js";

@@ -4,6 +4,8 @@
  * loads less than the main entry, whose in-memory object store brings memfs.
  *
  * @packageDocumentation
+ *
+ * @module @musicpipe/memory/local
  */
 
 export { createLocalObjectStore, type LocalObjectStoreOptions } from "./object-store/local.js";

@@ -6,6 +6,8 @@
  * {@link DagTriggerError} otherwise.
  *
  * @packageDocumentation
+ *
+ * @module @musicpipe/aws/airflow
  */
 import type { DagTrigger } from "@musicpipe/core";
 

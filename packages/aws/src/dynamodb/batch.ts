@@ -22,6 +22,7 @@ export type BatchWriteRequests = Readonly<Record<string, readonly BatchWriteRequ
  * A `DynamoDBDocumentClient` fits; tests can pass a stub.
  */
 export interface BatchWriteSender {
+  /** Sends one `BatchWriteCommand` (at most 25 requests). */
   send(command: BatchWriteCommand): Promise<BatchWriteCommandOutput>;
 }
 

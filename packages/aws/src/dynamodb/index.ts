@@ -4,6 +4,8 @@
  * unprocessed items.
  *
  * @packageDocumentation
+ *
+ * @module @musicpipe/aws/dynamodb
  */
 
 export {

@@ -3,6 +3,8 @@
  * See docs/orchestration.md and docs/observability.md.
  *
  * @packageDocumentation
+ *
+ * @module @musicpipe/aws/lambda
  */
 export {
   createJsonLogger,

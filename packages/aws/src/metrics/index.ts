@@ -3,5 +3,7 @@
  * docs/observability.md.
  *
  * @packageDocumentation
+ *
+ * @module @musicpipe/aws/metrics
  */
 export { createEmfMetrics, type EmfMetrics, type EmfMetricsOptions, type EmfUnit } from "./emf.js";

@@ -2,6 +2,8 @@
  * `@musicpipe/aws/sns`: the `Notifier` port on Amazon SNS. See docs/observability.md.
  *
  * @packageDocumentation
+ *
+ * @module @musicpipe/aws/sns
  */
 export {
   createSnsNotifier,

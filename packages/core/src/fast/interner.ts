@@ -254,7 +254,7 @@ export class ByteInterner {
     return -1;
   }
 
-  /** The whole state, for `postMessage` (list {@link transferBuffers} as the transfer list; this interner is unusable after). */
+  /** The whole state, for `postMessage` (list `internerBuffers(transfer)` as the transfer list; this interner is unusable after). */
   toTransfer(): InternerTransfer {
     return {
       lazy: this.#lazy,
@@ -328,7 +328,7 @@ export class ByteInterner {
     return seen;
   }
 
-  /** {@link findIn} with the key's {@link hashBytes} already computed. */
+  /** {@link findIn} with the key's `hashBytes` already computed. */
   findHashed(view: DataView, start: number, end: number, hash: number): number {
     return this.#lookup(view, start, end, hash);
   }

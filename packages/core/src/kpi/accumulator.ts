@@ -44,6 +44,7 @@ const partialStateSchema = z.object({
 /**
  * The serialisable state of a {@link KpiAccumulator}: a file's KPI *partial*. Canonical: two
  * accumulators holding the same data produce deep-equal states (every list is sorted).
+ * @interface
  */
 export type KpiPartialState = z.infer<typeof partialStateSchema>;
 

@@ -106,12 +106,14 @@ export class Catalog {
     for (let p = 0; p < table.size; p++) yield table.id(p);
   }
 
+  /** The track with id `trackId`, or `undefined` when the songs catalog does not have it. */
   track(trackId: string): Track | undefined {
     const bytes = this.#scratch.encode(trackId);
     const p = this.#tracks.ids.find(bytes, 0, bytes.length);
     return p === -1 ? undefined : this.#tracks.track(p);
   }
 
+  /** Whether the users catalog has a user with id `userId`. */
   hasUser(userId: string): boolean {
     const bytes = this.#scratch.encode(userId);
     return this.#users.ids.find(bytes, 0, bytes.length) !== -1;

@@ -286,6 +286,7 @@ export class KpiWorkerPool {
 
 /** {@link KpiWorkerPool.lazy}: a pool started on its first task. */
 export class LazyWorkerPool {
+  /** The number of workers the pool starts. */
   readonly threads: number;
   readonly #options: ScanOptions;
   #pool: Promise<KpiWorkerPool | undefined> | undefined;
@@ -305,6 +306,7 @@ export class LazyWorkerPool {
     return this.#pool;
   }
 
+  /** {@link KpiWorkerPool.catalogFile}, starting the pool first (or reading here without one). */
   async catalogFile(
     name: string,
     kind: "songs" | "users",
@@ -327,6 +329,7 @@ export class LazyWorkerPool {
     }
   }
 
+  /** {@link KpiWorkerPool.streamsFile}, starting the pool first (or scanning here without one). */
   async streamsFile(
     name: string,
     open: () => ByteSource | Promise<ByteSource>,
@@ -337,6 +340,7 @@ export class LazyWorkerPool {
     return pool?.streamsFile(name, open, options);
   }
 
+  /** {@link KpiWorkerPool.shareIndex}, now or when the pool starts. */
   shareIndex(index: CatalogIndex, partials?: PartialEncoding): void {
     this.#index = { index, partials };
     void this.#pool?.then((pool) => pool?.shareIndex(index, partials));
@@ -352,6 +356,7 @@ export class LazyWorkerPool {
     return this.#pool !== undefined;
   }
 
+  /** Stops the workers, if they were started. */
   async close(): Promise<void> {
     const pool = await this.#pool;
     await pool?.close();

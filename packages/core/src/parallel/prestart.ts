@@ -10,5 +10,7 @@
  * ```
  *
  * @packageDocumentation
+ *
+ * @module @musicpipe/core/parallel/prestart
  */
 export { prestartWorkers } from "./spare.js";

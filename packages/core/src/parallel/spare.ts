@@ -32,7 +32,7 @@ function startWorker(): StartedWorker {
 }
 
 /**
- * Starts `count` worker threads now, for the next {@link takeWorker} calls: a program that will
+ * Starts `count` worker threads now, for the next `takeWorker` calls: a program that will
  * compute with threads starts them before it loads the rest of its code, so that they boot
  * while it does. Spare threads do not keep the process alive.
  */

@@ -94,6 +94,7 @@ export interface FileRecord {
 
 /** Stores {@link FileRecord}s with conditional (optimistic) writes. */
 export interface FileStatusStore {
+  /** The record of `fileKey`, or `undefined` when none is stored. */
   get(fileKey: string): Promise<FileRecord | undefined>;
   /**
    * Writes the record if the stored one has version `expectedVersion` (0: none stored),

@@ -33,12 +33,20 @@ import type { FileReport } from "../validate/index.js";
  * the bytes over; without threads they scan in the calling thread.
  */
 export interface ScanThreads {
+  /**
+   * Reads a songs or users file in a thread: its tables (`indexed`) or its compiled section
+   * (`encode`); `undefined` when the general reader must read it.
+   */
   catalogFile(
     name: string,
     kind: "songs" | "users",
     open: () => ByteSource | Promise<ByteSource>,
     options?: { readonly indexed?: boolean | undefined; readonly encode?: boolean | undefined },
   ): Promise<CatalogScan | undefined>;
+  /**
+   * Scans a streams file in a thread into its partial (`encode`: encoded for storage; `hash`:
+   * with the SHA-256 of its bytes); `undefined` when the general reader must read it.
+   */
   streamsFile(
     name: string,
     open: () => ByteSource | Promise<ByteSource>,
@@ -350,7 +358,9 @@ export async function inputFilesUnder(objects: ObjectStore, prefix: string): Pro
 
 /** Passes bytes through while hashing them; `digest()` gives the hex SHA-256 once they are read. */
 export function hashingSource(source: AsyncIterable<Uint8Array>): {
+  /** The bytes of `source`, hashed as they pass. */
   bytes: AsyncIterable<Uint8Array>;
+  /** The hex SHA-256 of the bytes; throws before they were read to the end. */
   digest: () => string;
 } {
   const hash = createHash("sha256");
@@ -378,7 +388,12 @@ export function hashingSource(source: AsyncIterable<Uint8Array>): {
 export function hashedReads(
   objects: ObjectStore,
   key: string,
-): { open: () => AsyncIterable<Uint8Array>; digest: () => string } {
+): {
+  /** Starts a new read of the object. */
+  open: () => AsyncIterable<Uint8Array>;
+  /** The hex SHA-256 of the last read, once it was read to the end. */
+  digest: () => string;
+} {
   let last: ReturnType<typeof hashingSource> | undefined;
   return {
     open: () => {

@@ -1,5 +1,6 @@
 export { archiveStage } from "./archive.js";
 export {
+  type ComputedPartials,
   catalogKey,
   createPipelineContext,
   hashedReads,

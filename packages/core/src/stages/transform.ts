@@ -19,7 +19,7 @@ export class StageOrderError extends MusicpipeError {
  * Stage 2: computes the KPI partial of a validated streams file and stores it per listen date
  * (binary, against the compiled catalog), keyed by the file's content SHA-256: the same bytes
  * under any key, or processed twice, store the same partial, which a date's state includes
- * once. First copies the file to its archive key (see {@link pinCopy}): the bytes that are
+ * once. First copies the file to its archive key (see `pinCopy`): the bytes that are
  * counted are kept. Marks KPI ingestion `IN_PROGRESS` (partials stored, dates not loaded).
  * `SKIPPED` when the file was replaced or removed after validation (nothing of it counted).
  */

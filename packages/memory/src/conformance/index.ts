@@ -7,6 +7,8 @@
  * runObjectStoreConformance({ name: "s3", create: () => createS3ObjectStore({ bucket }) });
  *
  * @packageDocumentation
+ *
+ * @module @musicpipe/memory/conformance
  */
 
 export {
