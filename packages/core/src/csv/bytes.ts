@@ -26,12 +26,33 @@ export async function* maybeGunzip(
   gzip?: boolean,
 ): AsyncGenerator<Uint8Array> {
   const it = toAsync(source);
+  let drained = false;
+  try {
+    yield* gunzipIfNeeded(it, name, gzip, () => {
+      drained = true;
+    });
+  } finally {
+    // A reader that stops early (a bad header, a corrupt gzip member, a consumer's `break`)
+    // releases the source: a file handle behind it is closed now, not on garbage collection.
+    if (!drained) await it.return?.(undefined);
+  }
+}
+
+async function* gunzipIfNeeded(
+  it: AsyncIterator<Uint8Array>,
+  name: string,
+  gzip: boolean | undefined,
+  onDrained: () => void,
+): AsyncGenerator<Uint8Array> {
   // Collect at least two bytes to look at the magic number.
   const head: Uint8Array[] = [];
   let headLength = 0;
   while (headLength < 2) {
     const next = await it.next();
-    if (next.done) break;
+    if (next.done) {
+      onDrained();
+      break;
+    }
     if (next.value.length === 0) continue;
     head.push(next.value);
     headLength += next.value.length;
@@ -44,6 +65,7 @@ export async function* maybeGunzip(
   async function* rest(): AsyncGenerator<Uint8Array> {
     yield* head;
     for (let next = await it.next(); !next.done; next = await it.next()) yield next.value;
+    onDrained();
   }
   if (!isGzip) {
     if (gzip === true && headLength > 0) {

@@ -428,18 +428,23 @@ export async function scanCatalogFast(
     },
     Math.floor((options.maxRowBytes ?? DEFAULT_MAX_ROW_BYTES) / 2),
   );
+  const it = checkUtf8(maybeGunzip(source, name, options.gzip), name)[Symbol.asyncIterator]();
+  let drained = false;
   try {
-    const it = checkUtf8(maybeGunzip(source, name, options.gzip), name)[Symbol.asyncIterator]();
     let next = await it.next();
     while (!next.done) {
       const following = await it.next();
       reader.feed(next.value, following.done === true);
       next = following;
     }
+    drained = true;
     reader.feed(new Uint8Array(0), true);
   } catch (err) {
     if (err instanceof CsvFormatError) throw new FastPathUnsupported(err.code);
     throw err;
+  } finally {
+    // A row the reader refused stops the scan: release the source (and its file handle) now.
+    if (!drained) await it.return?.(undefined);
   }
   if (!reader.sawHeader || tally.rowsRead === 0) throw new FastPathUnsupported("no data rows");
   const sealed = (tracks ?? users)!.seal(indexed);
