@@ -29,6 +29,9 @@ function sizesUnder(dir: string): number[] {
   return sizes;
 }
 
+/** The most worker threads `--workers` may ask for: more only adds start-up and memory. */
+export const MAX_WORKERS = 64;
+
 /**
  * How many worker threads the command line will want, judged from its words and the sizes of
  * its local input files before any of the program loads (0: none). `kpis` scans with threads
@@ -41,7 +44,7 @@ export function threadsToPrestart(argv: readonly string[]): number {
   if (rest.includes("--help") || rest.includes("-h")) return 0;
   const asked = flag(rest, "workers");
   const threads = asked === undefined ? availableParallelism() : Number(asked);
-  if (!Number.isInteger(threads) || threads < 2 || threads > 64) return 0;
+  if (!Number.isInteger(threads) || threads < 2 || threads > MAX_WORKERS) return 0;
   if (command === "kpis") return threads;
   const root = flag(rest, "root");
   if (root === undefined || flag(rest, "target") === "aws") return 0;

@@ -129,6 +129,8 @@ describe("musicpipe kpis", () => {
     [["kpis", "--root", ".", "--max-bad-row-share", "2"], /must be a number from 0 to 1/],
     [["frobnicate"], /unknown command 'frobnicate'/],
     [["generate", "--out", "x", "--streams", "many"], /must be a whole number/],
+    [["kpis", "--root", ".", "--workers", "1000"], /option '--workers' must be a whole number from 1 to 64/],
+    [["run", "--root", ".", "--workers", "0"], /option '--workers' must be a whole number from 1 to 64/],
   ])("exits 2 with a short message for %j", async (argv, message) => {
     const r = await cli(...argv);
     expect(r.code).toBe(2);

@@ -3,6 +3,7 @@ import { computeKpisParallel, KpiWorkerPool } from "@musicpipe/core/parallel";
 import { boundedNumber, type FlagSpec, parseFlags, UsageError, wholeNumber } from "../args.js";
 import { type CliIo, checkOutputFile, inputFiles, n, writeFileAtomic } from "../io.js";
 import { kpisToJson } from "../kpi-json.js";
+import { MAX_WORKERS } from "../prestart.js";
 
 export const kpisUsage = `Usage: musicpipe kpis --streams F... --songs F... --users F... [--out OUT.json]
 
@@ -18,7 +19,7 @@ Options:
   --out OUT.json            write the KPI JSON here; without it, the JSON goes to stdout
   --max-bad-row-share X     reject a file when more than this share of rows is bad (default 0.1)
   --max-row-bytes N         reject a file with a row longer than N bytes (default 1M)
-  --workers N               worker threads scanning streams files (default: one per core)
+  --workers N               worker threads scanning streams files, 1 to 64 (default: one per core)
   --quiet                   no progress on stderr
 
 Exit status: 0 all files accepted, 1 a file was rejected (the others still count), 2 usage error.`;
@@ -53,7 +54,13 @@ export async function kpisCommand(argv: readonly string[], io: CliIo): Promise<n
     maxBadRowShare: boundedNumber(flags, "max-bad-row-share", 0.1, 0, 1),
     maxRowBytes: wholeNumber(flags, "max-row-bytes", 1024 * 1024, 1),
   };
-  const threads = wholeNumber(flags, "workers", KpiWorkerPool.defaultThreads(), 1);
+  const threads = wholeNumber(
+    flags,
+    "workers",
+    Math.min(KpiWorkerPool.defaultThreads(), MAX_WORKERS),
+    1,
+    MAX_WORKERS,
+  );
   if (out !== undefined && out !== "-") await checkOutputFile(out);
   const input = {
     streams: await inputFiles(paths("streams")),

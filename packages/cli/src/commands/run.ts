@@ -2,6 +2,7 @@ import { type FileOutcome, type FileReport, MAX_SHARDS, runPending, type SkipRea
 import { KpiWorkerPool } from "@musicpipe/core/parallel";
 import { boundedNumber, type FlagSpec, parseFlags, UsageError, wholeNumber } from "../args.js";
 import { type CliIo, n } from "../io.js";
+import { MAX_WORKERS } from "../prestart.js";
 import { openTarget, targetFlags, targetUsage } from "../target.js";
 
 export const runUsage = `Usage: musicpipe run --root DIR [--json]
@@ -20,7 +21,7 @@ Options:
   --max-bad-row-share X     reject a file when more than this share of rows is bad (default 0.1)
   --max-row-bytes N         reject a file with a row longer than N bytes (default 1M)
   --concurrency N           files validated at once (default: the worker threads, at least 8)
-  --workers N               worker threads scanning files (default: one per core; 1: none)
+  --workers N               worker threads scanning files, 1 to 64 (default: one per core; 1: none)
   --listener-shards N       listener shards of each new listen date's state (default 1)
   --quiet                   no progress on stderr
 
@@ -47,7 +48,13 @@ export async function runCommand(argv: readonly string[], io: CliIo): Promise<nu
   const listenerShards = wholeNumber(flags, "listener-shards", 1, 1);
   if (listenerShards > MAX_SHARDS)
     throw new UsageError(`option '--listener-shards' must be at most ${MAX_SHARDS}, got ${listenerShards}`);
-  const workers = wholeNumber(flags, "workers", KpiWorkerPool.defaultThreads(), 1);
+  const workers = wholeNumber(
+    flags,
+    "workers",
+    Math.min(KpiWorkerPool.defaultThreads(), MAX_WORKERS),
+    1,
+    MAX_WORKERS,
+  );
   const quiet = flags.booleans.has("quiet");
   const started = performance.now();
   // Started on their first task: a run of small files starts none.
