@@ -53,17 +53,14 @@ export function openAwsTarget(flags: ParsedFlags, config: Partial<PipelineConfig
     partialObjects: objects,
   });
   const ctx = createPipelineContext({ objects, ...tables, ...config });
-  return {
-    ctx,
-    exclusive: (work) => work(),
-    check: async () => {
-      await clients.s3.send(new HeadBucketCommand({ Bucket: bucket })).catch((err: unknown) => {
-        throw new UsageError(
-          `cannot reach bucket '${bucket}': ${err instanceof Error ? err.message || err.name : String(err)}`,
-        );
-      });
-    },
+  const reach = async () => {
+    await clients.s3.send(new HeadBucketCommand({ Bucket: bucket })).catch((err: unknown) => {
+      throw new UsageError(
+        `cannot reach bucket '${bucket}': ${err instanceof Error ? err.message || err.name : String(err)}`,
+      );
+    });
   };
+  return { ctx, exclusive: (work) => work(), check: reach, reach };
 }
 
 /** `init` for AWS: creates the tables if missing and checks the bucket. */

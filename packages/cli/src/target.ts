@@ -49,6 +49,11 @@ export interface Target {
   exclusive<T>(work: () => Promise<T>): Promise<T>;
   /** Checks that the input prefix exists (local) or the bucket is reachable (AWS). */
   check(): Promise<void>;
+  /**
+   * Checks that the store answers, for commands that only read state (`status`, `export`): the
+   * bucket is reachable (AWS); the folder was checked when it was opened (local).
+   */
+  reach(): Promise<void>;
 }
 
 /** Checks that `--root DIR` is a folder that can be read, before anything is opened under it. */
@@ -84,6 +89,7 @@ export async function openTarget(flags: ParsedFlags, config: Partial<PipelineCon
       ctx,
       exclusive: (work) => withRootLock(root, work),
       check: () => requireRoot(root, ctx.layout.streams),
+      reach: async () => {},
     };
   }
   if (target !== "aws")

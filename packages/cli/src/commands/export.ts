@@ -19,7 +19,9 @@ export async function exportCommand(argv: readonly string[], io: CliIo): Promise
   const flags = parseFlags(argv, spec);
   const out = flags.strings.get("out");
   if (out !== undefined && out !== "-") await checkOutputFile(out);
-  const { ctx } = await openTarget(flags);
+  const target = await openTarget(flags);
+  await target.reach();
+  const { ctx } = target;
   const kpis: {
     genreStats: KpiSet["genreStats"];
     topSongs: KpiSet["topSongs"];

@@ -16,7 +16,9 @@ const spec: FlagSpec = { ...targetFlags, json: "boolean" };
 /** `musicpipe status`: returns the exit status. */
 export async function statusCommand(argv: readonly string[], io: CliIo): Promise<number> {
   const flags = parseFlags(argv, spec);
-  const { ctx } = await openTarget(flags);
+  const target = await openTarget(flags);
+  await target.reach();
+  const { ctx } = target;
   const records: FileRecord[] = [];
   for await (const record of ctx.files.list()) records.push(record);
   if (flags.booleans.has("json")) {
