@@ -78,7 +78,12 @@ export class AtomicWrites {
     this.#ready ??= (async () => {
       await mkdir(join(this.#base, TEMP_FOLDER), { recursive: true });
       await sweepTemporaryFiles(this.#base);
-    })();
+    })().catch((error: unknown) => {
+      // A failed preparation (a full disk, a folder not yet writable) is tried again by the
+      // next write instead of failing every write of this instance.
+      this.#ready = undefined;
+      throw error;
+    });
     await this.#ready;
     const name = `${process.pid}-${randomUUID()}`;
     let temp = join(this.#base, TEMP_FOLDER, name);

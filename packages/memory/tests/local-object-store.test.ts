@@ -224,3 +224,17 @@ describe("createLocalObjectStore", () => {
     expect(() => createLocalObjectStore({ root: "" })).toThrow(/\broot\b/);
   });
 });
+
+describe("a write that could not prepare its temporary folder", () => {
+  it("fails, and the next write tries again instead of repeating the failure", async () => {
+    // A file where the temporary folder goes: creating the folder fails.
+    await writeFile(join(root, TEMP_FOLDER), "not a folder");
+    const store = createLocalObjectStore({ root });
+    await expect(store.put("data/a.csv", "first")).rejects.toThrow();
+    await rm(join(root, TEMP_FOLDER));
+    await store.put("data/a.csv", "second");
+    const chunks: Uint8Array[] = [];
+    for await (const chunk of store.get("data/a.csv")) chunks.push(chunk);
+    expect(Buffer.concat(chunks).toString()).toBe("second");
+  });
+});
