@@ -59,6 +59,17 @@ export default defineConfig({
         },
       },
       {
+        // Every ts block of the docs and READMEs type-checks (the packages' sources, no build).
+        test: {
+          name: "docs",
+          root: "./tests/docs",
+          include: ["*.test.ts"],
+          environment: "node",
+          testTimeout: 120_000,
+          hookTimeout: 120_000,
+        },
+      },
+      {
         // Tests against real local servers (DynamoDB Local, s3rver), started once for all of them.
         resolve: { alias },
         test: {
