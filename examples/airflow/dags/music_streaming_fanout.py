@@ -16,7 +16,7 @@ Dynamic task mapping (``.partial()`` / ``.expand()``) runs one stage Lambda invo
 
 The stages are the same ones the single-file DAG runs, with the same idempotency, so files of
 one run may also be in flight in other runs. The partial is the unit of distribution
-(ARCHITECTURE section 8): sharding ONE large file by byte ranges is not offered by the stage
+(docs/performance.md, "Byte ranges"): sharding ONE large file by byte ranges is not offered by the stage
 Lambda (its stages work on whole files); split such a file into several objects instead.
 
 Same retries and settings as ``music_streaming_pipeline``; see docs/orchestration.md.

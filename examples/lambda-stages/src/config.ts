@@ -26,7 +26,7 @@ const set = (env: Env, name: string): string | undefined => {
  * | variable | meaning | default |
  * |---|---|---|
  * | `MUSICPIPE_SNS_TOPIC_ARN` | SNS topic told about rejected files and failed stages | no notices |
- * | `MUSICPIPE_KPIS_TABLE`, `_TOP_SONGS_TABLE`, `_TOP_GENRES_TABLE`, `_FILES_TABLE`, `_PARTIALS_TABLE`, `_DAY_STATES_TABLE` | table names | the seed's names, `MusicpipePartials`, `MusicpipeDayStates` |
+ * | `MUSICPIPE_KPIS_TABLE`, `_TOP_SONGS_TABLE`, `_TOP_GENRES_TABLE`, `_FILES_TABLE`, `_PARTIALS_TABLE`, `_DAY_STATES_TABLE` | table names | `DEFAULT_TABLE_NAMES` of `@musicpipe/aws/dynamodb` |
  * | `MUSICPIPE_METRICS_NAMESPACE` | CloudWatch namespace of the EMF metrics | `Musicpipe` |
  * | `MUSICPIPE_S3_PREFIX` | key prefix of the pipeline in the bucket | none |
  * | `MUSICPIPE_ALLOWED_BUCKETS` | comma-separated buckets events may name | any |

@@ -51,7 +51,7 @@ function rowCountsItem(counts: RowCounts): Item {
   };
 }
 
-/** The FileValidationMetadata item of a record (snake_case, as the seed named them). */
+/** The FileValidationMetadata item of a record (snake_case, as the original Python pipeline named them). */
 export function fileRecordItem(record: FileRecord): Item {
   return withoutUndefined({
     file_key: record.fileKey,
@@ -164,8 +164,9 @@ export function fileRecordOf(table: string, item: Item): FileRecord {
  * {@link FileStatusStore} on the FileValidationMetadata table (key `file_key`).
  *
  * - `put` is one PutItem conditional on the stored `version` (`attribute_not_exists(version)`
- *   for `expectedVersion` 0, so an item without a version, as the seed pipeline wrote them, is
- *   replaced by the first musicpipe write); a failed condition is `ConditionFailedError`.
+ *   for `expectedVersion` 0, so an item without a version, as the original Python pipeline
+ *   wrote them, is replaced by the first musicpipe write); a failed condition is
+ *   `ConditionFailedError`.
  * - `get` is a strongly consistent GetItem. Items without a numeric `version` are not musicpipe
  *   records: `get` returns `undefined` for them and `list` skips them.
  * - `list` scans the whole table (every 1 MB page) and sorts by key: O(table) in time and

@@ -141,7 +141,7 @@ export function versionConflict(
   );
 }
 
-/** `true` when the item has a numeric `version`: musicpipe wrote it (the seed pipeline did not). */
+/** `true` when the item has a numeric `version`: musicpipe wrote it, the original Python pipeline did not. */
 export function isVersioned(item: Item): boolean {
   return typeof numeric(item.version) === "number";
 }

@@ -36,7 +36,7 @@ export interface TableNames {
   readonly dayStates: string;
 }
 
-/** The table names of the seed pipeline, plus `MusicpipePartials` and `MusicpipeDayStates`. */
+/** The table names of the original Python pipeline, plus `MusicpipePartials` and `MusicpipeDayStates`. */
 export const DEFAULT_TABLE_NAMES: Readonly<TableNames> = Object.freeze({
   kpis: "MusicStreamingKPIs",
   topSongs: "TopSongsByGenre",

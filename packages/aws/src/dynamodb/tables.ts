@@ -83,8 +83,8 @@ function checkObjectStore(store: unknown): asserts store is ObjectStore {
 }
 
 /**
- * The musicpipe table ports on DynamoDB, with the seed pipeline's table names and keys and
- * typed attributes (numbers are DynamoDB numbers). Create the tables first with
+ * The musicpipe table ports on DynamoDB, with the original Python pipeline's table names and
+ * keys and typed attributes (numbers are DynamoDB numbers). Create the tables first with
  * {@link ensureTables}. Options are checked here, once; one document client is built for the
  * ports.
  *

@@ -23,7 +23,7 @@ export interface ByteSpan {
 /**
  * Splits a file of `size` bytes into `parts` ranges of about equal size (none smaller than
  * `minBytes`). Ranges need not fall on line boundaries: each owns the lines that start in it.
- * The unit of distribution of section 8: ranges are scanned independently (worker threads
+ * The unit of distribution within one file: ranges are scanned independently (worker threads
  * here, separate invocations elsewhere) and merged with {@link mergeRanges}.
  */
 export function planRanges(size: number, parts: number, minBytes = 8 * 1024 * 1024): ByteSpan[] {

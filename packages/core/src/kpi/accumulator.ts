@@ -55,7 +55,7 @@ function checkedSum(a: number, b: number, what: string): number {
 }
 
 /**
- * A mergeable accumulator of the KPIs of section 7: per (listen date, genre) the listen count,
+ * A mergeable accumulator of the KPIs (docs/kpis.md): per (listen date, genre) the listen count,
  * the set of distinct listeners, the listening time and the listens per track.
  *
  * Feed it cleaned, joined rows with {@link add}, combine accumulators with {@link merge}

@@ -23,7 +23,7 @@ export interface KeyLayout {
   readonly state: string;
 }
 
-/** The seed system's layout. */
+/** The default layout: the original Python pipeline's, everything under `data/`. */
 export const DEFAULT_LAYOUT: KeyLayout = {
   streams: "data/raw/streams/",
   songs: "data/raw/songs/",

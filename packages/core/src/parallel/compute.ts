@@ -63,9 +63,9 @@ async function headerOf(file: InputFile): Promise<StreamsHeader | undefined> {
 /**
  * `computeKpis` with worker threads: the workers read the songs and users files (in parallel)
  * and scan the streams files, reading ahead while the main thread builds the catalog index;
- * fewer files than workers are split into byte ranges (section 8: the ranges' partials merge
- * exactly); files the fast row source does not take are read by the general reader in the
- * calling thread. The result equals `computeKpis`' (the tests compare them).
+ * fewer files than workers are split into byte ranges (the ranges' partials merge exactly;
+ * docs/performance.md, "Byte ranges"); files the fast row source does not take are read by the
+ * general reader in the calling thread. The result equals `computeKpis`' (the tests compare them).
  *
  * @example
  * const { kpis, files } = await computeKpisParallel({ streams, songs, users }, { threads: 4 });
