@@ -66,7 +66,8 @@ describe("docs/orchestration.md", () => {
       "utf8",
     );
     const source = readFileSync(fileURLToPath(new URL("../src/index.ts", import.meta.url)), "utf8");
-    const quoted = /```ts\n([\s\S]*?)```/.exec(page)?.[1] ?? "";
+    // The fence may carry words after the language: ```ts file=examples/lambda-stages/src/index.ts
+    const quoted = /```ts(?:[ \t][^\n]*)?\n([\s\S]*?)```/.exec(page)?.[1] ?? "";
     expect(quoted).toContain("createStageHandler(stageOptionsFromEnv(process.env))");
     expect(source.endsWith(quoted)).toBe(true);
   });

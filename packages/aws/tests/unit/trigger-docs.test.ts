@@ -6,8 +6,13 @@ import { describe, expect, it } from "vitest";
 
 const root = (path: string) => fileURLToPath(new URL(`../../../../${path}`, import.meta.url));
 const page = readFileSync(root("docs/trigger.md"), "utf8");
-const blocks = (lang: string) =>
-  [...page.matchAll(new RegExp(`\`\`\`${lang}\\n([\\s\\S]*?)\`\`\``, "g"))].map((m) => m[1] ?? "");
+/** The fenced blocks of language `lang`, with the words after it (` ```ts fragment file=... `). */
+const fenced = (lang: string) =>
+  [...page.matchAll(new RegExp(`\`\`\`${lang}(?:[ \\t]+([^\\n]*))?\\n([\\s\\S]*?)\`\`\``, "g"))].map((m) => ({
+    words: (m[1] ?? "").trim().split(/\s+/),
+    code: m[2] ?? "",
+  }));
+const blocks = (lang: string) => fenced(lang).map((b) => b.code);
 
 interface Statement {
   Effect: string;
@@ -39,12 +44,14 @@ describe("docs/trigger.md", () => {
   });
 
   it("quotes examples/ verbatim", () => {
-    const quoted = blocks("ts").filter((block) => block.startsWith("// examples/"));
+    // A quoting block names its file in its fence: ```ts fragment file=examples/...
+    const quoted = fenced("ts").flatMap(({ words, code }) => {
+      const file = words.find((w) => w.startsWith("file=examples/"))?.slice("file=".length);
+      return file === undefined ? [] : [{ file, code }];
+    });
     expect(quoted.length).toBeGreaterThan(0);
-    for (const block of quoted) {
-      const [marker, ...code] = block.split("\n");
-      const source = readFileSync(root((marker as string).slice(3).trim()), "utf8");
-      expect(source).toContain(code.join("\n"));
+    for (const { file, code } of quoted) {
+      expect(readFileSync(root(file), "utf8"), file).toContain(code);
     }
   });
 });
