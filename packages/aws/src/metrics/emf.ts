@@ -1,4 +1,5 @@
 import { ConfigurationError, type Metrics } from "@musicpipe/core";
+import { serviceFromEnv } from "../service-name.js";
 
 /** The units musicpipe records: `count` is `Count`, `durationMs` is `Milliseconds`. */
 export type EmfUnit = "Count" | "Milliseconds";
@@ -7,12 +8,19 @@ export type EmfUnit = "Count" | "Milliseconds";
 export interface EmfMetricsOptions {
   /**
    * The CloudWatch namespace of every metric: 1-255 characters, not starting with `AWS/`.
-   * @default "Musicpipe"
+   * @default `POWERTOOLS_METRICS_NAMESPACE` when set, else `"Musicpipe"`
    */
   readonly namespace?: string | undefined;
   /**
-   * Dimensions added to every metric (for example `{ service: "stage-lambda" }`); a
-   * dimension given to `count` or `durationMs` with the same name wins. Together at most 30.
+   * The `service` dimension of every metric, the first of each dimension set (as Powertools
+   * for AWS Lambda's `Metrics` writes it).
+   * @default `POWERTOOLS_SERVICE_NAME` when set, else `"musicpipe"`
+   */
+  readonly service?: string | undefined;
+  /**
+   * Dimensions added to every metric after `service` (for example `{ environment: "prod" }`);
+   * a dimension given to `count` or `durationMs` with the same name wins. Together with
+   * `service`, at most 30.
    * @default {}
    */
   readonly dimensions?: Readonly<Record<string, string>> | undefined;
@@ -37,6 +45,8 @@ export interface EmfMetrics extends Metrics {
   readonly pending: number;
 }
 
+/** The service dimension of metrics given no `service` and no `POWERTOOLS_SERVICE_NAME`. */
+const DEFAULT_SERVICE = "musicpipe";
 /** CloudWatch's limits on EMF documents. */
 const MAX_DIMENSIONS = 30;
 const MAX_METRICS_PER_DOCUMENT = 100;
@@ -48,11 +58,12 @@ const RESERVED = new Set(["_aws"]);
 
 interface Series {
   readonly unit: EmfUnit;
-  /** `Count`: one running sum. `Milliseconds`: the samples (EMF value arrays keep statistics right). */
+  /** Every value recorded, in order (an EMF value array when there are several, as Powertools writes it). */
   readonly values: number[];
 }
 
 interface Bucket {
+  /** In the order first recorded: `service`, the default dimensions, the call's. */
   readonly dimensions: Readonly<Record<string, string>>;
   readonly series: Map<string, Series>;
 }
@@ -85,23 +96,31 @@ function checkDimensions(where: string, dimensions: unknown): Record<string, str
   return Object.fromEntries(entries);
 }
 
+function namespaceFromEnv(): string | undefined {
+  const value = process.env.POWERTOOLS_METRICS_NAMESPACE?.trim();
+  return value === undefined || value === "" ? undefined : value;
+}
+
 function defaultWrite(line: string): void {
   process.stdout.write(line);
 }
 
 /**
- * {@link Metrics} in CloudWatch's Embedded Metric Format (EMF): values are buffered, and
- * `flush()` writes one JSON document per dimension set, which CloudWatch Logs turns into
- * metrics without any API call (nothing to retry, no `cloudwatch:PutMetricData` permission).
+ * {@link Metrics} in CloudWatch's Embedded Metric Format (EMF), written as Powertools for AWS
+ * Lambda's `Metrics` writes it: values are buffered, and `flush()` writes one JSON document per
+ * dimension set (`_aws.Timestamp` in milliseconds, one `CloudWatchMetrics` entry with the
+ * `Namespace`, the dimension names and the metrics' `Name` and `Unit`, then the dimension
+ * values and the metric values), which CloudWatch Logs turns into metrics without any API call
+ * (nothing to retry, no `cloudwatch:PutMetricData` permission).
  *
- * - `count(name, n, dims)` records `n` with unit `Count`; counts of one name and dimension
- *   set are summed until the flush.
- * - `durationMs(name, ms, dims)` records a sample with unit `Milliseconds`; samples are kept
- *   as an EMF value array (up to 100 per document), so Average, Maximum and percentiles stay
- *   right when a flush holds several.
- * - Dimension values are strings; the dimension set of a document is the sorted names of the
- *   default and the call's dimensions. Values that are not finite numbers are ignored, and so
- *   are calls whose names or dimensions CloudWatch would refuse (metrics must never fail the
+ * - `count(name, n, dims)` records `n` with unit `Count`, `durationMs(name, ms, dims)` a
+ *   sample with unit `Milliseconds`. Every value is kept: several values of one name and
+ *   dimension set make an EMF value array (up to 100 per document), so Sum, SampleCount,
+ *   Average, Maximum and percentiles stay right.
+ * - Every dimension set starts with `service` (the option, else `POWERTOOLS_SERVICE_NAME`,
+ *   else `musicpipe`), then the default `dimensions`, then the call's, in the order given.
+ *   Dimension values are strings. Values that are not finite numbers are ignored, and so are
+ *   calls whose names or dimensions CloudWatch would refuse (metrics must never fail the
  *   pipeline).
  *
  * Options are checked at construction ({@link ConfigurationError}).
@@ -109,17 +128,17 @@ function defaultWrite(line: string): void {
  * @example
  * import { createEmfMetrics } from "@musicpipe/aws/metrics";
  *
- * const metrics = createEmfMetrics({ namespace: "Musicpipe", dimensions: { service: "stages" } });
+ * const metrics = createEmfMetrics({ namespace: "Musicpipe", service: "musicpipe-stages" });
  * metrics.count("RowsRead", 1200, { stage: "validate" });
  * metrics.durationMs("StageDuration", 850, { stage: "validate" });
- * await metrics.flush(); // one line on stdout: {"_aws":{...},"service":"stages","stage":"validate","RowsRead":1200,...}
+ * await metrics.flush(); // one line on stdout: {"_aws":{...},"service":"musicpipe-stages","stage":"validate","RowsRead":1200,...}
  */
 export function createEmfMetrics(options: EmfMetricsOptions = {}): EmfMetrics {
   const where = "createEmfMetrics";
   if (options === null || typeof options !== "object") {
     throw new ConfigurationError(`${where}: options must be an object`);
   }
-  const namespace = options.namespace ?? "Musicpipe";
+  const namespace = options.namespace ?? namespaceFromEnv() ?? "Musicpipe";
   if (
     typeof namespace !== "string" ||
     namespace.length === 0 ||
@@ -131,7 +150,13 @@ export function createEmfMetrics(options: EmfMetricsOptions = {}): EmfMetrics {
       `${where}: 'namespace' must be 1-${MAX_NAME_LENGTH} characters of A-Z a-z 0-9 . - _ / # : and space, not starting with 'AWS/', got ${JSON.stringify(namespace)}`,
     );
   }
-  const defaults = checkDimensions(where, options.dimensions);
+  const service = options.service ?? serviceFromEnv(DEFAULT_SERVICE);
+  if (typeof service !== "string" || service.length === 0 || service.length > MAX_DIMENSION_VALUE_LENGTH) {
+    throw new ConfigurationError(
+      `${where}: 'service' must be a string of 1-${MAX_DIMENSION_VALUE_LENGTH} characters, got ${JSON.stringify(service)}`,
+    );
+  }
+  const defaults = checkDimensions(where, { service, ...checkDimensions(where, options.dimensions) });
   const write = options.write ?? defaultWrite;
   if (typeof write !== "function") throw new ConfigurationError(`${where}: 'write' must be a function`);
   const now = options.now ?? Date.now;
@@ -149,27 +174,28 @@ export function createEmfMetrics(options: EmfMetricsOptions = {}): EmfMetrics {
     } catch {
       return;
     }
-    if (name in dimensions) return;
-    const names = Object.keys(dimensions).sort();
-    const id = JSON.stringify(names.map((n) => [n, dimensions[n]]));
+    if (Object.hasOwn(dimensions, name)) return;
+    // One bucket per dimension set, whatever the order its names were given in.
+    const id = JSON.stringify(
+      Object.keys(dimensions)
+        .sort()
+        .map((n) => [n, dimensions[n]]),
+    );
     let bucket = buckets.get(id);
     if (bucket === undefined) {
-      bucket = { dimensions: Object.fromEntries(names.map((n) => [n, dimensions[n]!])), series: new Map() };
+      bucket = { dimensions, series: new Map() };
       buckets.set(id, bucket);
     }
     const series = bucket.series.get(name);
     if (series === undefined) {
       bucket.series.set(name, { unit, values: [value] });
-      pending++;
     } else if (series.unit !== unit) {
       // One name, one unit: a name recorded both ways keeps the first.
       return;
-    } else if (unit === "Count") {
-      series.values[0]! += value;
     } else {
       series.values.push(value);
-      pending++;
     }
+    pending++;
   }
 
   return {

@@ -1,7 +1,9 @@
-// EMF metrics: buffering, sums per name, one document per dimension set, CloudWatch's limits.
+// EMF metrics: buffering, every value kept, one document per dimension set led by the service
+// (as Powertools for AWS Lambda writes them), CloudWatch's limits.
 import { createEmfMetrics } from "@musicpipe/aws/metrics";
 import { ConfigurationError } from "@musicpipe/core";
-import { describe, expect, it } from "vitest";
+import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
+import { clearLambdaEnv } from "./lambda-fixtures.js";
 
 interface EmfDocument {
   _aws: {
@@ -22,8 +24,13 @@ function recorder(options: Parameters<typeof createEmfMetrics>[0] = {}) {
   return { metrics, lines, documents };
 }
 
+beforeEach(() => clearLambdaEnv());
+afterEach(() => {
+  vi.unstubAllEnvs();
+});
+
 describe("createEmfMetrics", () => {
-  it("writes nothing until flush, then one JSON line per dimension set", async () => {
+  it("writes nothing until flush, then one JSON line per dimension set, service first", async () => {
     const { metrics, lines, documents } = recorder();
     metrics.count("RowsRead", 100, { stage: "validate" });
     metrics.count("RowsDropped", 3, { reason: "unknown_track" });
@@ -37,9 +44,14 @@ describe("createEmfMetrics", () => {
       _aws: {
         Timestamp: 1_750_000_000_000,
         CloudWatchMetrics: [
-          { Namespace: "Musicpipe", Dimensions: [["stage"]], Metrics: [{ Name: "RowsRead", Unit: "Count" }] },
+          {
+            Namespace: "Musicpipe",
+            Dimensions: [["service", "stage"]],
+            Metrics: [{ Name: "RowsRead", Unit: "Count" }],
+          },
         ],
       },
+      service: "musicpipe",
       stage: "validate",
       RowsRead: 100,
     });
@@ -51,20 +63,22 @@ describe("createEmfMetrics", () => {
     expect(metrics.pending).toBe(0);
   });
 
-  it("sums counts of one name and dimension set within a flush, and starts over after it", async () => {
+  it("keeps every count of one name and dimension set as a value array, and starts over after a flush", async () => {
     const { metrics, documents } = recorder();
     metrics.count("FilesByStatus", 1, { stage: "validate", status: "SUCCESS" });
-    metrics.count("FilesByStatus", 1, { status: "SUCCESS", stage: "validate" });
+    metrics.count("FilesByStatus", 2, { status: "SUCCESS", stage: "validate" });
     metrics.count("FilesByStatus", 1, { stage: "validate", status: "FAILED" });
+    expect(metrics.pending).toBe(3);
     await metrics.flush();
     metrics.count("FilesByStatus", 1, { stage: "validate", status: "SUCCESS" });
     await metrics.flush();
     expect(documents().map((d) => [d.status, d.FilesByStatus])).toEqual([
-      ["SUCCESS", 2],
+      ["SUCCESS", [1, 2]],
       ["FAILED", 1],
       ["SUCCESS", 1],
     ]);
-    expect(documents()[0]?._aws.CloudWatchMetrics[0]?.Dimensions).toEqual([["stage", "status"]]);
+    // The names in the order first given, after the service.
+    expect(documents()[0]?._aws.CloudWatchMetrics[0]?.Dimensions).toEqual([["service", "stage", "status"]]);
   });
 
   it("keeps durations as Milliseconds samples: one value alone, several as an EMF value array", async () => {
@@ -81,8 +95,12 @@ describe("createEmfMetrics", () => {
     expect(validate?.StageDuration).toEqual([80, 40]);
   });
 
-  it("puts every metric of one dimension set in one document, with default dimensions and namespace", async () => {
-    const { metrics, documents } = recorder({ namespace: "Acme/Music", dimensions: { service: "stages" } });
+  it("puts every metric of one dimension set in one document, with service, default dimensions and namespace", async () => {
+    const { metrics, documents } = recorder({
+      namespace: "Acme/Music",
+      service: "stages",
+      dimensions: { environment: "prod" },
+    });
     metrics.count("RowsRead", 10, { stage: "validate" });
     metrics.count("RowsKept", 9, { stage: "validate" });
     metrics.durationMs("StageDuration", 5, { stage: "validate" });
@@ -92,7 +110,7 @@ describe("createEmfMetrics", () => {
     expect(first?._aws.CloudWatchMetrics).toEqual([
       {
         Namespace: "Acme/Music",
-        Dimensions: [["service", "stage"]],
+        Dimensions: [["service", "environment", "stage"]],
         Metrics: [
           { Name: "RowsRead", Unit: "Count" },
           { Name: "RowsKept", Unit: "Count" },
@@ -102,13 +120,34 @@ describe("createEmfMetrics", () => {
     ]);
     expect(first).toMatchObject({
       service: "stages",
+      environment: "prod",
       stage: "validate",
       RowsRead: 10,
       RowsKept: 9,
       StageDuration: 5,
     });
-    expect(second).toMatchObject({ service: "stages", Invocations: 1 });
-    expect(second?._aws.CloudWatchMetrics[0]?.Dimensions).toEqual([["service"]]);
+    expect(second).toMatchObject({ service: "stages", environment: "prod", Invocations: 1 });
+    expect(second?._aws.CloudWatchMetrics[0]?.Dimensions).toEqual([["service", "environment"]]);
+  });
+
+  it("reads the namespace and the service from Powertools' variables; options win", async () => {
+    vi.stubEnv("POWERTOOLS_METRICS_NAMESPACE", "FromEnv");
+    vi.stubEnv("POWERTOOLS_SERVICE_NAME", "from-env");
+    const env = recorder();
+    env.metrics.count("A", 1, { service: "per-call" });
+    env.metrics.count("A", 1);
+    await env.metrics.flush();
+    expect(env.documents().map((d) => [d._aws.CloudWatchMetrics[0]?.Namespace, d.service])).toEqual([
+      ["FromEnv", "per-call"],
+      ["FromEnv", "from-env"],
+    ]);
+    const given = recorder({ namespace: "Given", service: "given" });
+    given.metrics.count("A", 1);
+    await given.metrics.flush();
+    expect(given.documents()[0]).toMatchObject({
+      service: "given",
+      _aws: { CloudWatchMetrics: [{ Namespace: "Given" }] },
+    });
   });
 
   it("splits documents at 100 metrics and value arrays at 100 samples", async () => {
@@ -132,6 +171,7 @@ describe("createEmfMetrics", () => {
     metrics.count("_aws", 1);
     metrics.count("B", 1, { reason: "" });
     metrics.count("stage", 1, { stage: "validate" });
+    metrics.count("service", 1);
     metrics.durationMs("C", 1);
     metrics.count("C", 1); // one name, one unit: the first wins
     await metrics.flush();
@@ -144,11 +184,18 @@ describe("createEmfMetrics", () => {
     expect(() => createEmfMetrics({ namespace: "AWS/Lambda" })).toThrow(/AWS\//);
     expect(() => createEmfMetrics({ namespace: "bad\nname" })).toThrow(ConfigurationError);
     expect(() => createEmfMetrics({ dimensions: { stage: "" } })).toThrow(/dimension 'stage'/);
+    expect(() => createEmfMetrics({ service: "" })).toThrow(/'service'/);
+    // 30 at most, the service included.
     expect(() =>
       createEmfMetrics({
-        dimensions: Object.fromEntries(Array.from({ length: 31 }, (_, i) => [`d${i}`, "x"])),
+        dimensions: Object.fromEntries(Array.from({ length: 30 }, (_, i) => [`d${i}`, "x"])),
       }),
     ).toThrow(/at most 30/);
+    expect(() =>
+      createEmfMetrics({
+        dimensions: Object.fromEntries(Array.from({ length: 29 }, (_, i) => [`d${i}`, "x"])),
+      }),
+    ).not.toThrow();
     expect(() => createEmfMetrics({ write: "stdout" as never })).toThrow(/'write'/);
   });
 
