@@ -66,17 +66,18 @@ export function stageOptionsFromEnv(env: Env): StageHandlerOptions {
       );
     }
   }
-  const functionName = set(env, "AWS_LAMBDA_FUNCTION_NAME");
+  // Logs in Powertools for AWS Lambda's shape: the handler adds function_name, cold_start and
+  // the request id of each invocation from its Lambda context.
   return {
     tableNames,
     logger: createJsonLogger({
+      service: "musicpipe-stages",
       level: logLevelFrom(set(env, "MUSICPIPE_LOG_LEVEL") ?? set(env, "AWS_LAMBDA_LOG_LEVEL")),
-      base: {
-        service: "musicpipe-stages",
-        ...(functionName === undefined ? {} : { function: functionName }),
-      },
     }),
-    metrics: createEmfMetrics(namespace === undefined ? {} : { namespace }),
+    metrics: createEmfMetrics({
+      service: "musicpipe-stages",
+      ...(namespace === undefined ? {} : { namespace }),
+    }),
     ...(topicArn === undefined ? {} : { notifier: createSnsNotifier({ topicArn }) }),
     ...(prefix === undefined ? {} : { prefix }),
     ...(buckets === undefined

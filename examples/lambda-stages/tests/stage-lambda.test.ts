@@ -88,12 +88,14 @@ describe.skipIf(!existsSync(BUNDLE))("the bundled stage Lambda (dist/index.mjs)"
     const records = stdout
       .trim()
       .split("\n")
-      .map((l) => JSON.parse(l) as { level?: string; message?: string });
+      .map((l) => JSON.parse(l) as { level?: string; message?: string; timestamp?: unknown });
     const line = records.find((r) => !/past its end of life/.test(r.message ?? "")) ?? {};
     expect(line).toMatchObject({
-      level: "error",
+      level: "ERROR",
       message: "invalid stage event",
       service: "musicpipe-stages",
+      sampling_rate: 0,
     });
+    expect(typeof line.timestamp).toBe("string");
   });
 });

@@ -109,7 +109,7 @@ export function createHandlerFromEnv(
   const logger =
     options.logger ??
     createJsonLogger({
-      base: { service: "musicpipe-trigger" },
+      service: "musicpipe-trigger",
       level: logLevelFrom(env.AWS_LAMBDA_LOG_LEVEL),
     });
   const dagId = env.MUSICPIPE_DAG_ID?.trim() || undefined;

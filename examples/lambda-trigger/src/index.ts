@@ -2,7 +2,12 @@
  * The S3-event Lambda that starts one run of the pipeline's DAG per new streams file.
  * Deploy `dist/index.mjs` (one bundled file) with handler `index.handler`; see docs/trigger.md.
  */
-import type { S3TriggerEvent, S3TriggerHandler, S3TriggerSummary } from "@musicpipe/aws/lambda";
+import {
+  createJsonLogger,
+  type S3TriggerEvent,
+  type S3TriggerHandler,
+  type S3TriggerSummary,
+} from "@musicpipe/aws/lambda";
 import { createHandlerFromEnv } from "./config.js";
 
 export { createHandlerFromEnv, dagTriggerFromEnv, TRIGGER_KINDS, type TriggerEnv } from "./config.js";
@@ -41,9 +46,11 @@ function configured(): S3TriggerHandler | Error {
     built = createHandlerFromEnv(process.env);
   } catch (error) {
     built = error instanceof Error ? error : new Error(String(error));
-    process.stderr.write(
-      `${JSON.stringify({ level: "error", message: built.message, service: "musicpipe-trigger" })}\n`,
-    );
+    createJsonLogger({
+      service: "musicpipe-trigger",
+      level: "error",
+      write: (line) => process.stderr.write(line),
+    }).error(built.message, { code: (built as { code?: unknown }).code });
   }
   cached = { key, handler: built };
   return built;

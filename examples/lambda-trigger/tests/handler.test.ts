@@ -1,9 +1,10 @@
 // The bundled trigger Lambda (dist/index.mjs, as deployed) against a stand-in Airflow API, v1
 // (basic auth) and v2 (bearer token). Builds nothing: `pnpm test` builds first; without a
 // bundle these tests are skipped.
+import { spawnSync } from "node:child_process";
 import { createHash } from "node:crypto";
 import { existsSync } from "node:fs";
-import { fileURLToPath } from "node:url";
+import { fileURLToPath, pathToFileURL } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
   FAKE_DEFAULTS,
@@ -237,6 +238,30 @@ describe("the bundled trigger Lambda's configuration", () => {
       });
     },
   );
+
+  it.skipIf(!built)("says what is wrong at cold start in one JSON line on standard error", () => {
+    const env = { ...process.env };
+    delete env.MUSICPIPE_DAG_TRIGGER;
+    const run = spawnSync(
+      process.execPath,
+      ["--input-type=module", "-e", `await import(${JSON.stringify(pathToFileURL(bundlePath).href)})`],
+      {
+        env,
+        encoding: "utf8",
+      },
+    );
+    expect(run.status).toBe(0);
+    expect(run.stdout).toBe("");
+    const lines = run.stderr.split("\n").filter((l) => l.startsWith("{"));
+    expect(lines).toHaveLength(1);
+    expect(JSON.parse(lines[0] as string)).toMatchObject({
+      level: "ERROR",
+      message: expect.stringMatching(/MUSICPIPE_DAG_TRIGGER is not set/),
+      service: "musicpipe-trigger",
+      code: "invalid_configuration",
+      timestamp: expect.stringMatching(/^\d{4}-\d\d-\d\dT/),
+    });
+  });
 
   it.skipIf(!built)(
     "reads the process environment, and follows it when it changes (v1, then v2)",

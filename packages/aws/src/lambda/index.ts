@@ -1,11 +1,13 @@
 /**
- * `@musicpipe/aws/lambda`: Lambda handler factories and the structured JSON logger they use.
- * See docs/orchestration.md and docs/observability.md.
+ * `@musicpipe/aws/lambda`: Lambda handler factories and the structured JSON logger they use (in
+ * the shape of Powertools for AWS Lambda's logs). See docs/orchestration.md and
+ * docs/observability.md.
  *
  * @packageDocumentation
  *
  * @module @musicpipe/aws/lambda
  */
+export type { LambdaContextLike, LambdaContextLogger } from "./context.js";
 export {
   createJsonLogger,
   isUserNameField,
@@ -16,6 +18,11 @@ export {
 } from "./logger.js";
 export { SDK_MIN_NODE_MAJOR, sayNodeSupportOnce } from "./node-support.js";
 export {
+  fromPowertoolsLogger,
+  type PowertoolsLoggerAdapter,
+  type PowertoolsLoggerLike,
+} from "./powertools.js";
+export {
   type AirflowStageEvent,
   createStageHandler,
   type DateFinishEvent,
@@ -23,7 +30,6 @@ export {
   type DateLoadEvent,
   type DateLoadResult,
   type FileStageEvent,
-  type LambdaContextLike,
   parseStageEvent,
   STAGE_NAMES,
   type StageEvent,

@@ -30,6 +30,8 @@ import { resolveTableNames, type TableNames } from "../dynamodb/options.js";
 import { createDynamoDbTables, type DynamoDbTables } from "../dynamodb/tables.js";
 import { createEmfMetrics } from "../metrics/emf.js";
 import { createS3ObjectStore } from "../s3/object-store.js";
+import { serviceFromEnv } from "../service-name.js";
+import { invocationLogger, type LambdaContextLike, lambdaContextOf, requestIdOf } from "./context.js";
 import { createJsonLogger } from "./logger.js";
 import { sayNodeSupportOnce } from "./node-support.js";
 
@@ -127,12 +129,6 @@ export interface DateFinishResult {
 /** What a stage Lambda returns. */
 export type StageHandlerResult = StageResult | DateLoadResult | DateFinishResult;
 
-/** The part of the Lambda context object the handler reads. */
-export interface LambdaContextLike {
-  readonly awsRequestId?: string | undefined;
-  readonly functionName?: string | undefined;
-}
-
 /** A stage Lambda handler: returns a JSON-serialisable result, throws to be retried. */
 export type StageHandler = (event: unknown, context?: LambdaContextLike) => Promise<StageHandlerResult>;
 
@@ -177,14 +173,21 @@ export interface StageHandlerOptions {
   /** Told about rejected files and about failed invocations (for example an SNS notifier). */
   readonly notifier?: Notifier | undefined;
   /**
-   * Where the stages' metrics go; flushed at the end of every invocation.
-   * @default `createEmfMetrics()` (namespace `Musicpipe`, EMF on standard output)
+   * Where the stages' metrics go; flushed at the end of every invocation. Your own Powertools
+   * `Metrics` through `fromPowertoolsMetrics` (`@musicpipe/aws/metrics`), for example.
+   * @default `createEmfMetrics({ service })` (namespace `POWERTOOLS_METRICS_NAMESPACE` or
+   * `Musicpipe`, service dimension `POWERTOOLS_SERVICE_NAME` or `musicpipe-stages`, EMF on
+   * standard output)
    */
   readonly metrics?: Metrics | undefined;
   /**
-   * Where the logs go; each invocation logs with `stage`, `fileKey`, `bucket`, `runId` and
-   * `requestId` fields.
-   * @default `createJsonLogger()` (JSON lines on standard output, level `info`)
+   * Where the logs go; each invocation logs with `stage`, `fileKey` (or `listenDate`),
+   * `bucket` and `runId` fields. A `LambdaContextLogger` (`createJsonLogger`,
+   * `fromPowertoolsLogger`) is given each invocation's Lambda context, so its lines carry
+   * `cold_start`, `function_name`, `function_request_id`, ...; any other `Logger` gets the
+   * request id as a `requestId` field.
+   * @default `createJsonLogger({ service })` (Powertools-shaped JSON lines on standard output,
+   * service `POWERTOOLS_SERVICE_NAME` or `musicpipe-stages`)
    */
   readonly logger?: Logger | undefined;
   /** @default the system clock */
@@ -393,10 +396,10 @@ export function createStageHandler(options: StageHandlerOptions = {}): StageHand
   checkOptions(options);
   const prefix = options.prefix ?? "";
   const layout = options.layout ?? DEFAULT_LAYOUT;
-  const logger = options.logger ?? createJsonLogger();
+  const logger = options.logger ?? createJsonLogger({ service: serviceFromEnv("musicpipe-stages") });
   // Before the first client: the SDK's own notice would be nine lines of plain text in the log.
   sayNodeSupportOnce((line) => logger.warn(line));
-  const metrics = options.metrics ?? createEmfMetrics();
+  const metrics = options.metrics ?? createEmfMetrics({ service: serviceFromEnv("musicpipe-stages") });
   const allowed = options.allowedBuckets === undefined ? undefined : new Set(options.allowedBuckets);
   const adapters = new Map<string, { objects: ObjectStore; tables: DynamoDbTables }>();
 
@@ -448,7 +451,10 @@ export function createStageHandler(options: StageHandlerOptions = {}): StageHand
   }
 
   return async (event, context) => {
-    const requestId = context?.awsRequestId;
+    // The Lambda context goes to a logger that takes it (cold_start, function_request_id, ...);
+    // any other logger gets the request id as a field.
+    const { log: invocation, contextual } = invocationLogger(logger, context);
+    const requestId = contextual ? undefined : requestIdOf(lambdaContextOf(context));
     let parsed: StageEvent;
     /** The file key, or for a date load the date's KPI prefix: what logs and notices are about. */
     let subject: string;
@@ -460,12 +466,12 @@ export function createStageHandler(options: StageHandlerOptions = {}): StageHand
           ? `${layout.kpis}${parsed.listenDate.replaceAll("-", "/")}/`
           : storeKey(parsed);
     } catch (error) {
-      logger.error("invalid stage event", { requestId, code: errorCode(error), error });
-      await flush(logger);
+      invocation.error("invalid stage event", { requestId, code: errorCode(error), error });
+      await flush(invocation);
       throw error;
     }
     const { stage, bucket, runId } = parsed;
-    const log = withFields(logger, {
+    const log = withFields(invocation, {
       stage,
       ...(parsed.stage === "load_date" || parsed.stage === "finish_date"
         ? { listenDate: parsed.listenDate }

@@ -7,10 +7,12 @@ import {
   type Logger,
   MusicpipeError,
 } from "@musicpipe/core";
+import { serviceFromEnv } from "../service-name.js";
+import { invocationLogger } from "./context.js";
 import { createJsonLogger } from "./logger.js";
 import { sayNodeSupportOnce } from "./node-support.js";
 
-/** The DAG the seed system and the examples deploy. */
+/** The DAG id of the Airflow DAG in examples/airflow, which the examples deploy. */
 export const DEFAULT_DAG_ID = "music_streaming_pipeline";
 
 /** One record of an S3 event notification, as much of it as the trigger reads. */
@@ -53,8 +55,11 @@ export interface S3TriggerHandlerOptions {
    */
   readonly streamsPrefix?: string | undefined;
   /**
-   * Where the handler logs, one line per record: file key and run id, never user names.
-   * @default createJsonLogger({ base: { service: "musicpipe-trigger" } }): JSON lines on stdout
+   * Where the handler logs, one line per record: file key and run id, never user names. A
+   * `LambdaContextLogger` (`createJsonLogger`, `fromPowertoolsLogger`) is given each
+   * invocation's Lambda context (`cold_start`, `function_name`, `function_request_id`, ...).
+   * @default `createJsonLogger({ service })`: Powertools-shaped JSON lines on stdout, service
+   * `POWERTOOLS_SERVICE_NAME` or `musicpipe-trigger`
    */
   readonly logger?: Logger | undefined;
 }
@@ -228,7 +233,7 @@ export function createS3TriggerHandler(options: S3TriggerHandlerOptions): S3Trig
     );
   }
   if (!prefix.endsWith("/")) prefix = `${prefix}/`;
-  const logger = options.logger ?? createJsonLogger({ base: { service: "musicpipe-trigger" } });
+  const logger = options.logger ?? createJsonLogger({ service: serviceFromEnv("musicpipe-trigger") });
   for (const level of ["debug", "info", "warn", "error"] as const) {
     if (typeof (logger as unknown as Record<string, unknown>)[level] !== "function") {
       throw new ConfigurationError(`${where}: 'logger' must have debug, info, warn and error methods`);
@@ -236,16 +241,17 @@ export function createS3TriggerHandler(options: S3TriggerHandlerOptions): S3Trig
   }
   sayNodeSupportOnce((line) => logger.warn(line));
 
-  return async (event) => {
+  return async (event, context) => {
+    const log = invocationLogger(logger, context).log;
     const records = Array.isArray(event?.Records) ? event.Records : [];
-    if (records.length === 0) logger.warn("event without S3 records: nothing to trigger", { dagId });
+    if (records.length === 0) log.warn("event without S3 records: nothing to trigger", { dagId });
     const triggered: TriggeredFile[] = [];
     const duplicates: TriggeredFile[] = [];
     const ignored: IgnoredRecord[] = [];
     const failures: FailedTrigger[] = [];
     const ignore = (key: string | undefined, reason: IgnoredReason, level: "info" | "warn" = "info") => {
       ignored.push({ key, reason });
-      logger[level]("S3 record ignored", { fileKey: key, reason });
+      log[level]("S3 record ignored", { fileKey: key, reason });
     };
 
     for (const record of records) {
@@ -282,21 +288,21 @@ export function createS3TriggerHandler(options: S3TriggerHandlerOptions): S3Trig
       if (etag === "") {
         // Without an etag the version is told apart by the event's sequencer.
         etag = sequencer === null ? "" : `sequencer:${sequencer}`;
-        logger.warn("S3 record without an eTag: the run id uses the sequencer", { fileKey: key });
+        log.warn("S3 record without an eTag: the run id uses the sequencer", { fileKey: key });
       }
       const runId = s3RunId(bucket, key, etag);
       const file: TriggeredFile = { bucket, key, etag, runId };
       try {
         const { created } = await trigger.trigger(dagId, runId, { bucket, key, etag, sequencer });
         (created ? triggered : duplicates).push(file);
-        logger.info(created ? "DAG run triggered" : "DAG run already exists: nothing new started", {
+        log.info(created ? "DAG run triggered" : "DAG run already exists: nothing new started", {
           dagId,
           fileKey: key,
           runId,
         });
       } catch (error) {
         failures.push({ ...file, error });
-        logger.error("DAG trigger failed", { dagId, fileKey: key, runId, error });
+        log.error("DAG trigger failed", { dagId, fileKey: key, runId, error });
       }
     }
 

@@ -1,8 +1,8 @@
 import { ConfigurationError, type Metrics } from "@musicpipe/core";
 import { serviceFromEnv } from "../service-name.js";
+import { documentParts, type EmfUnit, type MetricSet, MetricStore } from "./store.js";
 
-/** The units musicpipe records: `count` is `Count`, `durationMs` is `Milliseconds`. */
-export type EmfUnit = "Count" | "Milliseconds";
+export type { EmfUnit } from "./store.js";
 
 /** Options of {@link createEmfMetrics}. */
 export interface EmfMetricsOptions {
@@ -55,18 +55,6 @@ const MAX_NAME_LENGTH = 255;
 const MAX_DIMENSION_VALUE_LENGTH = 1024;
 /** Top-level members of a document that neither a dimension nor a metric may take. */
 const RESERVED = new Set(["_aws"]);
-
-interface Series {
-  readonly unit: EmfUnit;
-  /** Every value recorded, in order (an EMF value array when there are several, as Powertools writes it). */
-  readonly values: number[];
-}
-
-interface Bucket {
-  /** In the order first recorded: `service`, the default dimensions, the call's. */
-  readonly dimensions: Readonly<Record<string, string>>;
-  readonly series: Map<string, Series>;
-}
 
 function checkName(where: string, what: string, name: unknown): asserts name is string {
   if (typeof name !== "string" || name.length === 0 || name.length > MAX_NAME_LENGTH || RESERVED.has(name)) {
@@ -162,8 +150,7 @@ export function createEmfMetrics(options: EmfMetricsOptions = {}): EmfMetrics {
   const now = options.now ?? Date.now;
   if (typeof now !== "function") throw new ConfigurationError(`${where}: 'now' must be a function`);
 
-  let buckets = new Map<string, Bucket>();
-  let pending = 0;
+  const store = new MetricStore();
 
   function record(unit: EmfUnit, name: string, value: number, dims: Readonly<Record<string, string>> = {}) {
     if (typeof value !== "number" || !Number.isFinite(value)) return;
@@ -174,44 +161,19 @@ export function createEmfMetrics(options: EmfMetricsOptions = {}): EmfMetrics {
     } catch {
       return;
     }
-    if (Object.hasOwn(dimensions, name)) return;
-    // One bucket per dimension set, whatever the order its names were given in.
-    const id = JSON.stringify(
-      Object.keys(dimensions)
-        .sort()
-        .map((n) => [n, dimensions[n]]),
-    );
-    let bucket = buckets.get(id);
-    if (bucket === undefined) {
-      bucket = { dimensions, series: new Map() };
-      buckets.set(id, bucket);
-    }
-    const series = bucket.series.get(name);
-    if (series === undefined) {
-      bucket.series.set(name, { unit, values: [value] });
-    } else if (series.unit !== unit) {
-      // One name, one unit: a name recorded both ways keeps the first.
-      return;
-    } else {
-      series.values.push(value);
-    }
-    pending++;
+    store.add(dimensions, name, unit, value);
   }
 
   return {
     count: (name, value, dims) => record("Count", name, value, dims),
     durationMs: (name, ms, dims) => record("Milliseconds", name, ms, dims),
     get pending() {
-      return pending;
+      return store.pending;
     },
     async flush() {
-      const toWrite = buckets;
-      buckets = new Map();
-      pending = 0;
       const timestamp = now();
-      for (const bucket of toWrite.values()) {
-        for (const document of documents(namespace, timestamp, bucket))
-          write(`${JSON.stringify(document)}\n`);
+      for (const set of store.take()) {
+        for (const document of documents(namespace, timestamp, set)) write(`${JSON.stringify(document)}\n`);
       }
     },
   };
@@ -221,36 +183,25 @@ export function createEmfMetrics(options: EmfMetricsOptions = {}): EmfMetrics {
 function* documents(
   namespace: string,
   timestamp: number,
-  bucket: Bucket,
+  set: MetricSet,
 ): Generator<Record<string, unknown>> {
-  // Split long sample lists into rounds so no value array exceeds CloudWatch's limit.
-  const rounds: Map<string, { unit: EmfUnit; value: number | number[] }>[] = [];
-  for (const [name, series] of bucket.series) {
-    for (let i = 0, round = 0; i < series.values.length; i += MAX_VALUES_PER_METRIC, round++) {
-      const chunk = series.values.slice(i, i + MAX_VALUES_PER_METRIC);
-      const map = rounds[round] ?? new Map();
-      rounds[round] = map;
-      map.set(name, { unit: series.unit, value: chunk.length === 1 ? chunk[0]! : chunk });
-    }
-  }
-  for (const round of rounds) {
-    const entries = [...round];
-    for (let i = 0; i < entries.length; i += MAX_METRICS_PER_DOCUMENT) {
-      const part = entries.slice(i, i + MAX_METRICS_PER_DOCUMENT);
-      yield {
-        _aws: {
-          Timestamp: timestamp,
-          CloudWatchMetrics: [
-            {
-              Namespace: namespace,
-              Dimensions: [Object.keys(bucket.dimensions)],
-              Metrics: part.map(([name, { unit }]) => ({ Name: name, Unit: unit })),
-            },
-          ],
-        },
-        ...bucket.dimensions,
-        ...Object.fromEntries(part.map(([name, { value }]) => [name, value])),
-      };
-    }
+  for (const part of documentParts(set, MAX_VALUES_PER_METRIC, MAX_METRICS_PER_DOCUMENT)) {
+    yield {
+      _aws: {
+        Timestamp: timestamp,
+        CloudWatchMetrics: [
+          {
+            Namespace: namespace,
+            Dimensions: [Object.keys(set.dimensions)],
+            Metrics: part.map(([name, { unit }]) => ({ Name: name, Unit: unit })),
+          },
+        ],
+      },
+      ...set.dimensions,
+      // One value as a number, several as an EMF value array, as Powertools writes them.
+      ...Object.fromEntries(
+        part.map(([name, { values }]) => [name, values.length === 1 ? values[0] : values]),
+      ),
+    };
   }
 }

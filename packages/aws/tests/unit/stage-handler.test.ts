@@ -3,9 +3,15 @@
 // servers in tests/integration/stage-handler.test.ts.
 import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import type { S3Client } from "@aws-sdk/client-s3";
-import { createStageHandler, parseStageEvent, StageEventError } from "@musicpipe/aws/lambda";
+import {
+  createJsonLogger,
+  createStageHandler,
+  parseStageEvent,
+  StageEventError,
+} from "@musicpipe/aws/lambda";
 import { ConfigurationError, type FailureNotice, type Metrics, type Notifier } from "@musicpipe/core";
-import { describe, expect, it } from "vitest";
+import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
+import { clearLambdaEnv, LAMBDA_CONTEXT, TRACE_HEADER, TRACE_ID } from "./lambda-fixtures.js";
 
 const KEY = "data/raw/streams/s1.csv";
 
@@ -230,5 +236,71 @@ describe("createStageHandler", () => {
       code: "s3_error",
     });
     expect(h.logs.map((l) => l.message)).toContain("metrics could not be flushed");
+  });
+});
+
+describe("createStageHandler and the Lambda context", () => {
+  beforeEach(() => {
+    clearLambdaEnv();
+    vi.stubEnv("AWS_LAMBDA_INITIALIZATION_TYPE", "on-demand");
+    vi.stubEnv("_X_AMZN_TRACE_ID", TRACE_HEADER);
+  });
+  afterEach(() => {
+    vi.unstubAllEnvs();
+  });
+  const notEol = (line: Record<string, unknown>) => !/past its end of life/.test(String(line.message));
+
+  it("puts it on the default logger's lines: cold_start on the first invocation only, request id, trace id", async () => {
+    const lines: string[] = [];
+    const h = harness({
+      logger: createJsonLogger({ service: "musicpipe-stages", level: "debug", write: (l) => lines.push(l) }),
+    });
+    await expect(h.handler({ stage: "deploy", bucket: "music", key: KEY }, LAMBDA_CONTEXT)).rejects.toThrow(
+      StageEventError,
+    );
+    await expect(
+      h.handler(
+        { stage: "validate", bucket: "music", key: KEY, runId: "r1" },
+        { ...LAMBDA_CONTEXT, awsRequestId: "req-2" },
+      ),
+    ).rejects.toMatchObject({ code: "s3_error" });
+    const logs = lines.map((l) => JSON.parse(l) as Record<string, unknown>).filter(notEol);
+    expect(logs[0]).toMatchObject({
+      level: "ERROR",
+      message: "invalid stage event",
+      service: "musicpipe-stages",
+      cold_start: true,
+      function_name: "musicpipe-stages",
+      function_request_id: LAMBDA_CONTEXT.awsRequestId,
+      xray_trace_id: TRACE_ID,
+      code: "invalid_event",
+    });
+    const failed = logs.find((l) => l.message === "stage failed");
+    expect(failed).toMatchObject({
+      level: "ERROR",
+      cold_start: false,
+      function_request_id: "req-2",
+      stage: "validate",
+      fileKey: KEY,
+      bucket: "music",
+      runId: "r1",
+      code: "s3_error",
+    });
+    // The request id is function_request_id: no requestId field besides.
+    expect(logs.some((l) => "requestId" in l)).toBe(false);
+    expect(logs.filter((l) => l.function_request_id === "req-2").map((l) => l.message)).toContain(
+      "stage started",
+    );
+  });
+
+  it("gives a plain Logger the request id as a requestId field", async () => {
+    const h = harness();
+    await expect(
+      h.handler({ stage: "load", bucket: "music", key: KEY }, LAMBDA_CONTEXT),
+    ).rejects.toMatchObject({
+      code: "s3_error",
+    });
+    expect(h.logs.at(-1)).toMatchObject({ message: "stage failed", requestId: LAMBDA_CONTEXT.awsRequestId });
+    expect(h.logs.some((l) => "function_request_id" in l)).toBe(false);
   });
 });

@@ -3,6 +3,7 @@
 // against the stand-in Airflow / MWAA, with crafted keys.
 import { createAirflowRestTrigger, createMwaaCliTrigger, RUN_ID_PATTERN } from "@musicpipe/aws/airflow";
 import {
+  createJsonLogger,
   createS3TriggerHandler,
   decodeS3EventKey,
   type S3EventRecordLike,
@@ -11,8 +12,9 @@ import {
 } from "@musicpipe/aws/lambda";
 import { ConfigurationError, type DagTrigger, type LogFields, type Logger } from "@musicpipe/core";
 import fc from "fast-check";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { FAKE_DEFAULTS, type FakeAirflow, startFakeAirflow } from "./airflow-fakes.js";
+import { clearLambdaEnv, LAMBDA_CONTEXT } from "./lambda-fixtures.js";
 
 /** How S3 writes a key into an event: form encoding, a space is `+`. */
 const encodeKey = (key: string) => encodeURIComponent(key).replaceAll("%20", "+");
@@ -265,12 +267,47 @@ describe("createS3TriggerHandler", () => {
     }
     const line = JSON.parse(written.join("").trim().split("\n").at(-1) as string);
     expect(line).toMatchObject({
-      level: "info",
+      level: "INFO",
       message: "DAG run triggered",
       service: "musicpipe-trigger",
       fileKey: "data/raw/streams/x.csv",
       runId: s3RunId("music-bucket", "data/raw/streams/x.csv", "etag-1"),
     });
+  });
+
+  it("puts the Lambda context on its lines: cold start first, then the request id of each invocation", async () => {
+    clearLambdaEnv();
+    vi.stubEnv("AWS_LAMBDA_INITIALIZATION_TYPE", "on-demand");
+    try {
+      const { trigger } = recordingTrigger();
+      const lines: string[] = [];
+      const handler = createS3TriggerHandler({
+        trigger,
+        logger: createJsonLogger({ service: "musicpipe-trigger", write: (l) => lines.push(l) }),
+      });
+      await handler(
+        { Records: [record("data/raw/streams/x.csv")] },
+        { ...LAMBDA_CONTEXT, functionName: "trigger" },
+      );
+      await handler(
+        { Records: [record("data/raw/streams/x.csv")] },
+        { ...LAMBDA_CONTEXT, awsRequestId: "req-2" },
+      );
+      const logs = lines
+        .map((l) => JSON.parse(l) as Record<string, unknown>)
+        .filter((l) => !/past its end of life/.test(String(l.message)));
+      expect(logs.map((l) => [l.message, l.cold_start, l.function_request_id])).toEqual([
+        ["DAG run triggered", true, LAMBDA_CONTEXT.awsRequestId],
+        ["DAG run already exists: nothing new started", false, "req-2"],
+      ]);
+      expect(logs[0]).toMatchObject({
+        service: "musicpipe-trigger",
+        function_name: "trigger",
+        fileKey: "data/raw/streams/x.csv",
+      });
+    } finally {
+      vi.unstubAllEnvs();
+    }
   });
 
   it("answers an event without records (S3's test event) with an empty summary", async () => {
