@@ -64,6 +64,22 @@ describe("runPending", () => {
     );
   });
 
+  it("processes and reports files in code point order, as object stores list keys", async () => {
+    // U+FF5E sorts before U+1F600 by code point (and UTF-8 bytes), after it by UTF-16 unit.
+    const names = ["data/raw/streams/\u{1F600}.csv", "data/raw/streams/\uFF5E.csv", "data/raw/streams/z.csv"];
+    const p = await memoryPipeline();
+    for (const key of names) await p.objects.put(key, INVALID);
+    const seen: string[] = [];
+    const summary = await runPending(p.context(), { onFile: (o) => seen.push(o.fileKey) });
+    const expected = [
+      "data/raw/streams/z.csv",
+      "data/raw/streams/\uFF5E.csv",
+      "data/raw/streams/\u{1F600}.csv",
+    ];
+    expect(seen).toEqual(expected);
+    expect(summary.files.map((f) => f.fileKey)).toEqual(expected);
+  });
+
   it("writes each touched date's KPIs as JSON Lines under data/kpis/YYYY/MM/DD/", async () => {
     const p = await memoryPipeline();
     await p.objects.put("data/raw/streams/a.csv", A);

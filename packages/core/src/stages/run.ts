@@ -126,7 +126,7 @@ export async function runPending(
 
   // 1-2: validate and transform.
   await Promise.all(
-    [...keys].sort().map((key) =>
+    [...keys].sort(compareCodePoints).map((key) =>
       limit(async () => {
         let stage: StageName = "validate";
         try {
@@ -213,9 +213,8 @@ export async function runPending(
       }),
     ),
   );
-  const files = [...outcomes.values()].sort((a, b) =>
-    a.fileKey < b.fileKey ? -1 : a.fileKey > b.fileKey ? 1 : 0,
-  );
+  // Keys in code point order (UTF-8 byte order), as object stores list them.
+  const files = [...outcomes.values()].sort((a, b) => compareCodePoints(a.fileKey, b.fileKey));
   skipped.sort((a, b) => compareCodePoints(a.key, b.key));
   return { files, dates, catalogFiles, skipped };
 }
