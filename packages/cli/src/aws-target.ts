@@ -35,26 +35,30 @@ export function awsClients(flags: ParsedFlags): { s3: S3Client; dynamodb: Dynamo
   return { s3: new S3Client(forcePathStyle ? { forcePathStyle } : {}), dynamodb: new DynamoDBClient({}) };
 }
 
-/** Opens `--target aws --bucket B` (the caller has checked `--target`). */
-export function openAwsTarget(flags: ParsedFlags, config: Partial<PipelineConfig> = {}): Target {
+/** Opens `--target aws --bucket B` (the caller has checked `--target`), with `clients` if given. */
+export function openAwsTarget(
+  flags: ParsedFlags,
+  config: Partial<PipelineConfig> = {},
+  clients?: { s3: S3Client; dynamodb: DynamoDBClient },
+): Target {
   if (flags.strings.has("root")) throw new UsageError("--root and --target aws exclude each other");
   const bucket = flags.strings.get("bucket");
   if (bucket === undefined) throw new UsageError("--target aws needs --bucket B");
-  const clients = awsClients(flags);
+  const { s3, dynamodb } = clients ?? awsClients(flags);
   const prefix = flags.strings.get("prefix");
   const objects = createS3ObjectStore({
     bucket,
-    client: clients.s3,
+    client: s3,
     ...(prefix === undefined ? {} : { prefix }),
   });
   const tables = createDynamoDbTables({
-    client: clients.dynamodb,
+    client: dynamodb,
     tableNames: tableNames(flags),
     partialObjects: objects,
   });
   const ctx = createPipelineContext({ objects, ...tables, ...config });
   const reach = async () => {
-    await clients.s3.send(new HeadBucketCommand({ Bucket: bucket })).catch((err: unknown) => {
+    await s3.send(new HeadBucketCommand({ Bucket: bucket })).catch((err: unknown) => {
       throw new UsageError(
         `cannot reach bucket '${bucket}': ${err instanceof Error ? err.message || err.name : String(err)}`,
       );
@@ -65,7 +69,7 @@ export function openAwsTarget(flags: ParsedFlags, config: Partial<PipelineConfig
 
 /** `init` for AWS: creates the tables if missing and checks the bucket. */
 export async function initAws(flags: ParsedFlags): Promise<{ created: string[]; existing: string[] }> {
-  const target = openAwsTarget(flags);
-  await target.check();
-  return ensureTables({ client: awsClients(flags).dynamodb, tableNames: tableNames(flags) });
+  const clients = awsClients(flags);
+  await openAwsTarget(flags, {}, clients).check();
+  return ensureTables({ client: clients.dynamodb, tableNames: tableNames(flags) });
 }
