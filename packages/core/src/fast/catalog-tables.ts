@@ -524,8 +524,8 @@ export class UserRows {
  */
 export class TrackRows {
   readonly #ids = new ByteList();
-  readonly #names = new ByteList();
-  readonly #artists = new ByteList();
+  /** Each row's name, then its artists: strings `2i` and `2i + 1`, the layout of a table's labels. */
+  readonly #labels = new ByteList();
   #genre = new Int32Array(1024);
   #duration = new Float64Array(1024);
   #hasArtists = new Uint8Array(1024);
@@ -565,18 +565,18 @@ export class TrackRows {
 
   /** The name of the song appended last. */
   name(bytes: Uint8Array, start: number, end: number, quoted: boolean): void {
-    this.#names.append(bytes, start, end, quoted);
+    this.#labels.append(bytes, start, end, quoted);
   }
 
   /** The artists of the song appended last (`start` -1: the file has no artists column). */
   artists(bytes: Uint8Array, start: number, end: number, quoted: boolean): void {
     const i = this.#ids.count - 1;
     if (start < 0) {
-      this.#artists.append(bytes, 0, 0);
+      this.#labels.append(bytes, 0, 0);
       this.#hasArtists[i] = 0;
       return;
     }
-    this.#artists.append(bytes, start, end, quoted);
+    this.#labels.append(bytes, start, end, quoted);
     this.#hasArtists[i] = 1;
   }
 
@@ -603,20 +603,13 @@ export class TrackRows {
       duration[r] = this.#duration[order[r]!]!;
     }
     const rows = ids.count;
-    const nameList = this.#names;
-    const artists = this.#artists;
-    const labels = new Uint8Array(Math.max(16, nameList.used + artists.used));
-    const labelAt = new Uint32Array(2 * rows + 1);
-    let at = 0;
-    for (let i = 0; i < rows; i++) {
-      labelAt[2 * i] = at;
-      at = copyBytes(labels, at, nameList.bytes, nameList.starts[i]!, nameList.starts[i + 1]!);
-      labelAt[2 * i + 1] = at;
-      at = copyBytes(labels, at, artists.bytes, artists.starts[i]!, artists.starts[i + 1]!);
-      labelAt[2 * i + 2] = at;
-    }
+    // The labels were written in the table's layout as they were read: adopted without a copy
+    // (the offsets are below 2^31, so the Int32 starts read the same as Uint32).
+    const labels = this.#labels;
+    if (labels.count !== 2 * rows) throw new Error("TrackRows: a row without its name and artists");
+    const labelAt = new Uint32Array(labels.starts.buffer, labels.starts.byteOffset, 2 * rows + 1);
     const hasArtists = this.#hasArtists.subarray(0, rows);
-    table.adopt(genre, duration, hasArtists, labels, labelAt, at, order);
+    table.adopt(genre, duration, hasArtists, labels.bytes, labelAt, labels.used, order);
     return { table, duplicates: ids.count - order.length };
   }
 }
