@@ -1,3 +1,4 @@
+import pLimit from "p-limit";
 import { MusicpipeError } from "../errors/index.js";
 import { archiveKey } from "../layout/index.js";
 import type { FileRecord } from "../ports/tables.js";
@@ -14,6 +15,9 @@ export class StageOrderError extends MusicpipeError {
     super("stage_out_of_order", message, { file });
   }
 }
+
+/** Partials a store without `putMany` is given at once (each a different listen date). */
+const PARTIAL_PUTS = 8;
 
 /**
  * Stage 2: computes the KPI partial of a validated streams file and stores it per listen date
@@ -49,7 +53,11 @@ export async function transformStage(ctx: PipelineContext, key: string): Promise
     // The partials refer to the compiled catalog: it must be stored first.
     await catalogStored;
     if (ctx.partials.putMany !== undefined) await ctx.partials.putMany(stored);
-    else for (const one of stored) await ctx.partials.put(one);
+    else {
+      // Different dates are independent writes: several at once overlap their latency.
+      const limit = pLimit(PARTIAL_PUTS);
+      await Promise.all(stored.map((one) => limit(() => ctx.partials.put(one))));
+    }
     ctx.computed.delete(`${key}@${found.etag}`);
     const record = await updateRecord(ctx, pinned, {
       kpiIngestionStatus: "IN_PROGRESS",
