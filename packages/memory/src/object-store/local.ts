@@ -142,7 +142,13 @@ export function createLocalObjectStore(options: LocalObjectStoreOptions): Object
       await rename(temp, path);
     } catch (error) {
       const code = errorCode(error);
-      if (code === "EISDIR" || code === "ENOTEMPTY" || code === "EEXIST" || code === "EPERM") {
+      if (
+        code === "EISDIR" ||
+        code === "ENOTEMPTY" ||
+        code === "EEXIST" ||
+        code === "EPERM" ||
+        code === "ENOTDIR"
+      ) {
         throw folderConflict(key, error);
       }
       throw error;
@@ -155,8 +161,16 @@ export function createLocalObjectStore(options: LocalObjectStoreOptions): Object
   /** Runs `write(temp)` then commits the temp file to `key`; removes the temp file on failure. */
   async function writeAtomically(key: string, write: (temp: string) => Promise<void>): Promise<string> {
     const path = pathOf(key);
-    await ensureFolder(key, dirname(path));
-    return writes.write(path, write, (temp) => commit(key, temp, path));
+    return writes.write(path, write, async (temp) => {
+      try {
+        return await commit(key, temp, path);
+      } catch (error) {
+        // The key's folder is made on the first write into it (not checked before every write).
+        if (errorCode(error) !== "ENOENT") throw error;
+        await ensureFolder(key, dirname(path));
+        return commit(key, temp, path);
+      }
+    });
   }
 
   async function readFolder(folder: string): Promise<readonly FolderEntry[] | undefined> {

@@ -181,11 +181,19 @@ async function writeAtomically(
   folder: string,
   content: string | Uint8Array,
 ): Promise<void> {
-  await mkdir(folder, { recursive: true });
   await writes.write(
     path,
     (temp) => writeFile(temp, content, { flag: "wx" }),
-    (temp, target) => rename(temp, target),
+    async (temp, target) => {
+      try {
+        await rename(temp, target);
+      } catch (error) {
+        // The folder is made on the first write into it (not checked before every write).
+        if ((error as { code?: unknown }).code !== "ENOENT") throw error;
+        await mkdir(folder, { recursive: true });
+        await rename(temp, target);
+      }
+    },
   );
 }
 
