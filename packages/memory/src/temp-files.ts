@@ -53,6 +53,24 @@ export async function sweepTemporaryFiles(base: string): Promise<number> {
 }
 
 /**
+ * Runs `commit` (a rename into a target's folder); when it fails with `ENOENT` (the folder is
+ * not there), runs `makeFolder` and commits again. A folder is made on the first write into
+ * it instead of being checked before every write.
+ */
+export async function commitMakingFolder<T>(
+  commit: () => Promise<T>,
+  makeFolder: () => Promise<void>,
+): Promise<T> {
+  try {
+    return await commit();
+  } catch (error) {
+    if ((error as { code?: unknown }).code !== "ENOENT") throw error;
+    await makeFolder();
+    return commit();
+  }
+}
+
+/**
  * Atomic writes under one local folder: {@link write} writes a file in `<base>/.musicpipe-tmp/`
  * and renames it over the target. The first write of each instance first sweeps the files
  * killed runs left there (see {@link sweepTemporaryFiles}). A target on another file system

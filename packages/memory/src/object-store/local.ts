@@ -21,7 +21,7 @@ import {
   ObjectNotFoundError,
   type ObjectStore,
 } from "@musicpipe/core";
-import { AtomicWrites } from "../temp-files.js";
+import { AtomicWrites, commitMakingFolder } from "../temp-files.js";
 import {
   checkKey,
   checkPrefix,
@@ -161,16 +161,12 @@ export function createLocalObjectStore(options: LocalObjectStoreOptions): Object
   /** Runs `write(temp)` then commits the temp file to `key`; removes the temp file on failure. */
   async function writeAtomically(key: string, write: (temp: string) => Promise<void>): Promise<string> {
     const path = pathOf(key);
-    return writes.write(path, write, async (temp) => {
-      try {
-        return await commit(key, temp, path);
-      } catch (error) {
-        // The key's folder is made on the first write into it (not checked before every write).
-        if (errorCode(error) !== "ENOENT") throw error;
-        await ensureFolder(key, dirname(path));
-        return commit(key, temp, path);
-      }
-    });
+    return writes.write(path, write, (temp) =>
+      commitMakingFolder(
+        () => commit(key, temp, path),
+        () => ensureFolder(key, dirname(path)),
+      ),
+    );
   }
 
   async function readFolder(folder: string): Promise<readonly FolderEntry[] | undefined> {

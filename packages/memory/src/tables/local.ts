@@ -10,7 +10,7 @@ import {
   isFinished,
   ObjectNotFoundError,
 } from "@musicpipe/core";
-import { AtomicWrites } from "../temp-files.js";
+import { AtomicWrites, commitMakingFolder } from "../temp-files.js";
 import {
   checkExpectedVersion,
   checkPointer,
@@ -184,16 +184,13 @@ async function writeAtomically(
   await writes.write(
     path,
     (temp) => writeFile(temp, content, { flag: "wx" }),
-    async (temp, target) => {
-      try {
-        await rename(temp, target);
-      } catch (error) {
-        // The folder is made on the first write into it (not checked before every write).
-        if ((error as { code?: unknown }).code !== "ENOENT") throw error;
-        await mkdir(folder, { recursive: true });
-        await rename(temp, target);
-      }
-    },
+    (temp, target) =>
+      commitMakingFolder(
+        () => rename(temp, target),
+        async () => {
+          await mkdir(folder, { recursive: true });
+        },
+      ),
   );
 }
 
