@@ -1,5 +1,8 @@
+import { isUtf8 } from "node:buffer";
 import { gzipSync } from "node:zlib";
+import fc from "fast-check";
 import { describe, expect, it } from "vitest";
+import { checkUtf8 } from "../src/csv/bytes.js";
 import { CsvFormatError, readCsv } from "../src/index.js";
 
 async function records(content: string | Uint8Array, chunkSize = 3, options = {}): Promise<string[][]> {
@@ -137,5 +140,55 @@ describe("readCsv", () => {
         // drain
       }
     }).rejects.toThrow("connection reset");
+  });
+});
+
+describe("checkUtf8", () => {
+  const chunked = (bytes: Uint8Array, cuts: number[]) => {
+    const at = [...new Set(cuts.map((c) => c % (bytes.length + 1)))].sort((a, b) => a - b);
+    const chunks: Uint8Array[] = [];
+    let from = 0;
+    for (const cut of [...at, bytes.length]) {
+      chunks.push(bytes.subarray(from, cut));
+      from = cut;
+    }
+    return (async function* () {
+      yield* chunks;
+    })();
+  };
+
+  it("passes every byte on, in chunks of whole characters, however the input is cut", async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        fc.string({ unit: "grapheme", maxLength: 60 }),
+        fc.array(fc.nat()),
+        async (text, cuts) => {
+          const bytes = new TextEncoder().encode(text);
+          const out: Uint8Array[] = [];
+          for await (const chunk of checkUtf8(chunked(bytes, cuts), "f.csv")) out.push(chunk);
+          for (const chunk of out) expect(isUtf8(chunk)).toBe(true);
+          expect(Buffer.concat(out).equals(Buffer.from(bytes))).toBe(true);
+        },
+      ),
+    );
+  });
+
+  it("rejects bytes that are not UTF-8, also where a character is cut between chunks", async () => {
+    const cases = [
+      [Uint8Array.of(0x61, 0xe2, 0x82), Uint8Array.of(0x41)], // a cut character not finished
+      [Uint8Array.of(0x61, 0xf0), Uint8Array.of(0x9f, 0x8e)], // cut, and the input ends
+      [Uint8Array.of(0x61, 0xff), Uint8Array.of(0x41)],
+    ];
+    for (const chunks of cases) {
+      const read = async () => {
+        for await (const _ of checkUtf8(
+          (async function* () {
+            yield* chunks;
+          })(),
+          "f.csv",
+        ));
+      };
+      await expect(read()).rejects.toMatchObject({ code: "invalid_encoding" });
+    }
   });
 });

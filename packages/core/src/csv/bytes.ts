@@ -125,8 +125,9 @@ function incompleteTail(chunk: Uint8Array): number {
 }
 
 /**
- * Yields the chunks of `source` unchanged, failing with `invalid_encoding` at the first byte
- * sequence that is not UTF-8. Multi-byte characters split across chunks are handled.
+ * Yields the bytes of `source`, failing with `invalid_encoding` at the first byte sequence
+ * that is not UTF-8. Every chunk yielded holds whole characters: a character cut between two
+ * chunks is yielded as a chunk of its own, the rest of each chunk as it came.
  */
 export async function* checkUtf8(
   source: AsyncIterable<Uint8Array>,
@@ -135,8 +136,23 @@ export async function* checkUtf8(
   let carry: Uint8Array | undefined;
   let offset = 0;
   for await (const raw of source) {
-    const chunk = carry === undefined ? raw : concatBytes(carry, raw);
-    carry = undefined;
+    let chunk = raw;
+    if (carry !== undefined) {
+      // The character cut at the end of the last chunk, finished by this chunk's first bytes:
+      // checked and passed on by itself, so the rest of the chunk is not copied.
+      const lead = carry[0]!;
+      const need = (lead >= 0xf0 ? 4 : lead >= 0xe0 ? 3 : 2) - carry.length;
+      if (raw.length < need) {
+        carry = concatBytes(carry, raw);
+        continue;
+      }
+      const joined = concatBytes(carry, raw.subarray(0, need));
+      carry = undefined;
+      if (!isUtf8(joined)) throw notUtf8(name, offset);
+      offset += joined.length;
+      yield joined;
+      chunk = raw.subarray(need);
+    }
     const tail = incompleteTail(chunk);
     const whole = tail === 0 ? chunk : chunk.subarray(0, chunk.length - tail);
     if (!isUtf8(whole)) throw notUtf8(name, offset);

@@ -75,10 +75,30 @@ class RecordReader {
       input.constructor === Uint8Array
         ? input
         : new Uint8Array(input.buffer, input.byteOffset, input.byteLength);
-    if (this.#tail !== undefined) {
-      buf = concatBytes(this.#tail, buf);
+    const tail = this.#tail;
+    if (tail !== undefined) {
       this.#tail = undefined;
+      // The record cut at the end of the last chunk is finished with this chunk's first line,
+      // read from a copy of the two; the rest is read in place (no copy of the whole chunk).
+      const nl = Buffer.from(buf.buffer, buf.byteOffset, buf.byteLength).indexOf(LF);
+      if (nl === -1) buf = concatBytes(tail, buf);
+      else {
+        const head = concatBytes(tail, buf.subarray(0, nl + 1));
+        const pos = this.#consume(head, false);
+        // Still cut (a line break inside quotes): read with the rest, as one.
+        buf =
+          pos === head.length ? buf.subarray(nl + 1) : concatBytes(head.subarray(pos), buf.subarray(nl + 1));
+      }
     }
+    const pos = this.#consume(buf, last);
+    if (pos < buf.length) {
+      if (buf.length - pos > this.#maxRecord) throw new FastPathUnsupported("a very long record");
+      this.#tail = buf.slice(pos);
+    }
+  }
+
+  /** Reads the complete records of `buf` (all of them when `last`); returns where the first incomplete one starts. */
+  #consume(buf: Uint8Array, last: boolean): number {
     this.buf = buf;
     this.view = viewOf(buf);
     // In a buffer without a CR, lines without a quote take the fast lane (#plainLines), one
@@ -92,10 +112,7 @@ class RecordReader {
       if (end === -1) break;
       pos = end;
     }
-    if (pos < buf.length) {
-      if (buf.length - pos > this.#maxRecord) throw new FastPathUnsupported("a very long record");
-      this.#tail = buf.slice(pos);
-    }
+    return pos;
   }
 
   /**
