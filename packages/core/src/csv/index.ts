@@ -1,4 +1,4 @@
-import { CsvError, Parser } from "csv-parse";
+import type { CsvError as CsvParseError } from "csv-parse";
 import { CsvFormatError } from "../errors/index.js";
 import { type ByteSource, checkUtf8, DEFAULT_MAX_ROW_BYTES, maybeGunzip } from "./bytes.js";
 
@@ -55,6 +55,9 @@ const CSV_ERROR_TO_LINE = /line (\d+)/;
 export async function* readCsv(source: ByteSource, options: CsvReadOptions = {}): AsyncGenerator<CsvBatch> {
   const name = options.name ?? "input";
   const maxRowBytes = options.maxRowBytes ?? DEFAULT_MAX_ROW_BYTES;
+  // Loaded on first use: the fast row sources read most files, and a program that never
+  // needs csv-parse does not pay for loading it.
+  const { CsvError, Parser } = await import("csv-parse");
   // csv-parse's synchronous core (`Parser#api.parse`) lets us collect a whole chunk's records
   // without a stream round trip per record. The version is pinned; tests cover this use.
   const api = (
@@ -102,7 +105,7 @@ export async function* readCsv(source: ByteSource, options: CsvReadOptions = {})
     lines.push(api.info.lines);
   };
   const fail = (err: unknown): never => {
-    throw toFormatError(err, name, maxRowBytes);
+    throw toFormatError(err, CsvError, name, maxRowBytes);
   };
 
   for await (const chunk of checkUtf8(maybeGunzip(source, name, options.gzip), name)) {
@@ -128,8 +131,13 @@ export async function* readCsv(source: ByteSource, options: CsvReadOptions = {})
   if (records.length > 0) yield { records, lines };
 }
 
-function toFormatError(err: unknown, name: string, maxRowBytes: number): CsvFormatError | unknown {
-  if (!(err instanceof CsvError)) return err;
+function toFormatError(
+  err: unknown,
+  csvError: typeof CsvParseError,
+  name: string,
+  maxRowBytes: number,
+): CsvFormatError | unknown {
+  if (!(err instanceof csvError)) return err;
   const line = Number(CSV_ERROR_TO_LINE.exec(err.message)?.[1] ?? Number.NaN);
   const where = Number.isNaN(line) ? "" : ` at line ${line}`;
   if (err.code === "CSV_MAX_RECORD_SIZE") {
