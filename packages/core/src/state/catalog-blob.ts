@@ -196,14 +196,15 @@ export function encodeTrackSection(
       at = putBytes(out, at, labels, nameTo, artistsTo);
     }
   }
-  return out.slice(0, at);
+  // A view, not a copy: the section is copied once more into the blob.
+  return out.subarray(0, at);
 }
 
 /** The users part of a compiled catalog's body: the user ids, in byte order. */
 export function encodeUserSection(users: UserTable): Uint8Array {
   const { bytes, starts, used } = users.ids.arena;
   const out = new Uint8Array(10 + users.size * 10 + used);
-  return out.slice(0, putIds(out, 0, bytes, starts, users.size, used));
+  return out.subarray(0, putIds(out, 0, bytes, starts, users.size, used));
 }
 
 /** The SHA-256 of a compiled catalog body's part (threads compute it beside the part). */
