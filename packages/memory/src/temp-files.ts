@@ -1,5 +1,5 @@
 import { randomUUID } from "node:crypto";
-import { mkdir, readdir, rm, stat } from "node:fs/promises";
+import { mkdir, readdir, rm, stat, unlink } from "node:fs/promises";
 import { dirname, join } from "node:path";
 
 /**
@@ -11,6 +11,19 @@ export const TEMP_FOLDER = ".musicpipe-tmp";
 
 /** A temporary file of no living process older than this is removed (one of an older version, without a pid). */
 const UNNAMED_TEMP_AGE_MS = 60 * 60 * 1000;
+
+/**
+ * Removes a file; one already gone is no error. One `unlink`, where `rm(path, { force: true })`
+ * looks at the path twice before removing it.
+ */
+export async function unlinkQuietly(path: string): Promise<void> {
+  try {
+    await unlink(path);
+  } catch (error) {
+    const code = (error as { code?: unknown } | null)?.code;
+    if (code !== "ENOENT" && code !== "ENOTDIR") throw error;
+  }
+}
 
 /** Whether a process with this pid exists (on this machine; `EPERM`: it does, owned by another user). */
 export function isProcessAlive(pid: number): boolean {

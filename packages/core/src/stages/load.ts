@@ -119,7 +119,8 @@ export async function loadDayShard(
     try {
       const entries = listed ?? (await collect(ctx.partials.listDate(listenDate)));
       let pointer = await ctx.days.get(listenDate, shard);
-      const shards = pointer?.shards ?? (await shardsOf(ctx, listenDate));
+      // Shard 0's pointer was just read: none means the date is new.
+      const shards = pointer?.shards ?? (shard === 0 ? ctx.listenerShards : await shardsOf(ctx, listenDate));
       if (!Number.isInteger(shard) || shard < 0 || shard >= shards)
         throw new MusicpipeError(
           "invalid_shard",

@@ -21,7 +21,7 @@ import {
   ObjectNotFoundError,
   type ObjectStore,
 } from "@musicpipe/core";
-import { AtomicWrites, commitMakingFolder } from "../temp-files.js";
+import { AtomicWrites, commitMakingFolder, unlinkQuietly } from "../temp-files.js";
 import {
   checkKey,
   checkPrefix,
@@ -67,15 +67,6 @@ function infoOf(key: string, stats: FileStats): ObjectInfo {
     etag: etagOf(stats),
     lastModified: new Date(Number(stats.mtimeMs)),
   };
-}
-
-/** Removes a file; one already gone is no error. */
-async function unlinkQuietly(path: string): Promise<void> {
-  try {
-    await unlink(path);
-  } catch (error) {
-    if (!isMissing(error)) throw error;
-  }
 }
 
 /** Stats of the regular file at `path`, or `undefined` when there is none. */

@@ -1,5 +1,5 @@
 import { createHash, randomUUID } from "node:crypto";
-import { link, mkdir, readdir, readFile, rename, rm, stat, writeFile } from "node:fs/promises";
+import { link, mkdir, readdir, readFile, rename, stat, writeFile } from "node:fs/promises";
 import { dirname, join, resolve } from "node:path";
 import { setTimeout as delay } from "node:timers/promises";
 import {
@@ -10,7 +10,7 @@ import {
   isFinished,
   ObjectNotFoundError,
 } from "@musicpipe/core";
-import { AtomicWrites, commitMakingFolder } from "../temp-files.js";
+import { AtomicWrites, commitMakingFolder, unlinkQuietly } from "../temp-files.js";
 import {
   checkExpectedVersion,
   checkPointer,
@@ -133,7 +133,7 @@ async function withFileLock<T>(path: string, task: () => Promise<T>): Promise<T>
           // A fresh lock moved aside by mistake (taken over meanwhile) goes back.
           if (taken !== undefined && Date.now() - taken.mtimeMs <= LOCK_STALE_MS)
             await link(aside, lock).catch(() => undefined);
-          await rm(aside, { force: true });
+          await unlinkQuietly(aside);
         }
         continue;
       }
@@ -144,8 +144,7 @@ async function withFileLock<T>(path: string, task: () => Promise<T>): Promise<T>
     return await task();
   } finally {
     // Removed only while it is still this lock (the same file), not one taken over since.
-    if ((await stat(lock, { bigint: true }).catch(() => undefined))?.ino === held)
-      await rm(lock, { force: true });
+    if ((await stat(lock, { bigint: true }).catch(() => undefined))?.ino === held) await unlinkQuietly(lock);
   }
 }
 
@@ -395,7 +394,7 @@ export function createLocalTables(options: LocalTablesOptions): Tables {
           const wasOpen = previous !== undefined && !isFinished(previous);
           if (open && !wasOpen) await writeMarker(record.fileKey);
           await writeJsonAtomically(writes, path, fileFolder, stored, true);
-          if (!open && wasOpen) await rm(markerPath(record.fileKey), { force: true });
+          if (!open && wasOpen) await unlinkQuietly(markerPath(record.fileKey));
           return stored;
         });
       },
@@ -471,8 +470,8 @@ export function createLocalTables(options: LocalTablesOptions): Tables {
         const name = encodeTableName(fingerprint);
         const path = join(folder, `${name}${SUFFIX}`);
         await serialized(path, async () => {
-          await rm(path, { force: true });
-          await rm(join(folder, `${name}${BLOB_SUFFIX}`), { force: true });
+          await unlinkQuietly(path);
+          await unlinkQuietly(join(folder, `${name}${BLOB_SUFFIX}`));
         });
       },
     },
