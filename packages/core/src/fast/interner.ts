@@ -21,9 +21,9 @@ export function hashBytes(view: DataView, start: number, end: number): number {
 /** The buffers of an {@link InternerTransfer}, for `postMessage`'s transfer list. */
 export function internerBuffers(t: InternerTransfer): ArrayBuffer[] {
   // Shared memory is shared by the message itself, not transferred.
-  return [t.arena.buffer, t.starts.buffer, t.hashes.buffer, t.table.buffer].filter(
-    (b): b is ArrayBuffer => !(b instanceof SharedArrayBuffer),
-  );
+  const buffers = [t.arena.buffer, t.starts.buffer, t.hashes.buffer, t.table.buffer];
+  if (t.ends !== undefined) buffers.push(t.ends.buffer);
+  return buffers.filter((b): b is ArrayBuffer => !(b instanceof SharedArrayBuffer));
 }
 
 /** A `DataView` over exactly the bytes of `bytes`. */
@@ -37,6 +37,8 @@ export interface InternerTransfer {
   readonly lazy: boolean;
   readonly arena: Uint8Array;
   readonly starts: Int32Array;
+  /** Where each id's bytes end, when the ids do not lie one after another in the arena. */
+  readonly ends?: Int32Array | undefined;
   readonly hashes: Int32Array;
   readonly table: Int32Array;
   readonly mask: number;
@@ -80,6 +82,11 @@ export class ByteInterner {
   #arenaView: DataView;
   /** Where each id's bytes start in the arena, and each id's hash (grown as ids are added). */
   #starts: Int32Array;
+  /**
+   * Where each id's bytes end, when ids do not lie one after another in id order (keys given
+   * in another order, see {@link fromDistinct}); `undefined`: id `i` ends where `i + 1` starts.
+   */
+  #ends: Int32Array | undefined = undefined;
   #hashes: Int32Array;
   #used = 0;
   #table: Int32Array;
@@ -136,7 +143,9 @@ export class ByteInterner {
   /**
    * An interner of distinct byte strings given in the order their ids should have: id `i` is
    * string `order[i]` of `bytes` (string `j` is `bytes[starts[j], starts[j + 1])`). Built
-   * without lookups: the strings must be distinct.
+   * without lookups: the strings must be distinct. A lazy interner keeps `bytes` as it is
+   * (no copy, the ids' bytes stay where they are until {@link arena} or an addition needs them
+   * in id order) and, when `order` is the identity, `starts` too: change neither afterwards.
    */
   static fromDistinct(
     bytes: Uint8Array,
@@ -145,12 +154,41 @@ export class ByteInterner {
     options: { readonly lazy?: boolean | undefined } = {},
   ): ByteInterner {
     const n = order.length;
+    if (options.lazy === true) {
+      const interner = new ByteInterner(0, 0);
+      interner.#arena = bytes;
+      interner.#arenaView = viewOf(bytes);
+      if (isIdentity(order)) {
+        interner.#starts = starts;
+        interner.#used = n === 0 ? 0 : starts[n]!;
+      } else {
+        // Each id's span where it lies, in id order.
+        const from = new Int32Array(Math.max(16, n));
+        const to = new Int32Array(Math.max(16, n));
+        let used = 0;
+        for (let i = 0; i < n; i++) {
+          const j = order[i]!;
+          from[i] = starts[j]!;
+          const end = starts[j + 1]!;
+          to[i] = end;
+          if (end > used) used = end;
+        }
+        interner.#starts = from;
+        interner.#ends = to;
+        interner.#used = used;
+      }
+      interner.#size = n;
+      interner.#lazy = true;
+      interner.#table = new Int32Array(0);
+      interner.#hashes = new Int32Array(0);
+      return interner;
+    }
     let total = 0;
     for (let i = 0; i < n; i++) {
       const j = order[i]!;
       total += starts[j + 1]! - starts[j]!;
     }
-    const interner = new ByteInterner(options.lazy === true ? 0 : n, total);
+    const interner = new ByteInterner(n, total);
     const arena = interner.#arena;
     if (interner.#starts.length < n) interner.#starts = new Int32Array(n);
     let used = 0;
@@ -161,11 +199,7 @@ export class ByteInterner {
     }
     interner.#used = used;
     interner.#size = n;
-    if (options.lazy === true) {
-      interner.#lazy = true;
-      interner.#table = new Int32Array(0);
-      interner.#hashes = new Int32Array(0);
-    } else interner.#build();
+    interner.#build();
     return interner;
   }
 
@@ -260,6 +294,7 @@ export class ByteInterner {
       lazy: this.#lazy,
       arena: this.#arena,
       starts: this.#starts,
+      ends: this.#ends,
       hashes: this.#hashes,
       table: this.#table,
       mask: this.#mask,
@@ -275,6 +310,7 @@ export class ByteInterner {
     interner.#arena = t.arena;
     interner.#arenaView = viewOf(t.arena);
     interner.#starts = t.starts;
+    interner.#ends = t.ends;
     interner.#hashes = t.hashes;
     interner.#table = t.table;
     interner.#mask = t.mask;
@@ -387,6 +423,7 @@ export class ByteInterner {
 
   /** {@link intern} with a `DataView` of `bytes` the caller keeps (one per buffer, not per key). */
   internIn(view: DataView, bytes: Uint8Array, start: number, end: number): number {
+    this.#contiguous();
     if (this.#lazy) this.#build();
     const hash = hashBytes(view, start, end);
     const found = this.#lookup(view, start, end, hash);
@@ -429,9 +466,51 @@ export class ByteInterner {
     return this.#arena.subarray(this.#starts[id]!, this.#endOf(id));
   }
 
-  /** The arena (every key's bytes, in id order) and where each id's bytes start, for bulk reads. */
+  /**
+   * The arena (every key's bytes, in id order) and where each id's bytes start, for bulk reads.
+   * Ids that lie elsewhere (see {@link fromDistinct}) are first copied into id order.
+   */
   get arena(): { readonly bytes: Uint8Array; readonly starts: Int32Array; readonly used: number } {
+    this.#contiguous();
     return { bytes: this.#arena, starts: this.#starts, used: this.#used };
+  }
+
+  /**
+   * Every id's bytes where they lie, without the copy {@link arena} may make: id `i` is
+   * `bytes[starts[i], end)`, `end` being `ends[i]`, or (`ends` undefined) the next id's start
+   * (`used` for the last).
+   */
+  get keys(): {
+    readonly bytes: Uint8Array;
+    readonly starts: Int32Array;
+    readonly ends: Int32Array | undefined;
+    readonly used: number;
+  } {
+    return { bytes: this.#arena, starts: this.#starts, ends: this.#ends, used: this.#used };
+  }
+
+  /** Copies the ids' bytes into id order, one after another, when they lie elsewhere. */
+  #contiguous(): void {
+    const ends = this.#ends;
+    if (ends === undefined) return;
+    const n = this.#size;
+    const from = this.#starts;
+    let total = 0;
+    for (let i = 0; i < n; i++) total += ends[i]! - from[i]!;
+    const arena = new Uint8Array(Math.max(16, total));
+    const starts = new Int32Array(Math.max(16, n));
+    let used = 0;
+    for (let i = 0; i < n; i++) {
+      starts[i] = used;
+      used = copyBytes(arena, used, this.#arena, from[i]!, ends[i]!);
+    }
+    this.#arena = arena;
+    this.#arenaView = viewOf(arena);
+    this.#starts = starts;
+    this.#ends = undefined;
+    this.#used = used;
+    // Long keys' slots hold their place in the arena.
+    if (!this.#lazy) this.#rehash(1);
   }
 
   /**
@@ -440,6 +519,7 @@ export class ByteInterner {
    */
   renumber(order: Int32Array): void {
     if (order.length !== this.#size) throw new Error("ByteInterner.renumber: not a permutation of the ids");
+    this.#contiguous();
     if (this.#lazy) this.#build();
     const arena = new Uint8Array(Math.max(16, this.#used));
     const starts = new Int32Array(Math.max(16, this.#size));
@@ -464,6 +544,8 @@ export class ByteInterner {
 
   /** Where id `id`'s bytes end in the arena (ids are stored in order). */
   #endOf(id: number): number {
+    const ends = this.#ends;
+    if (ends !== undefined) return ends[id]!;
     return id + 1 < this.#size ? this.#starts[id + 1]! : this.#used;
   }
 
@@ -495,4 +577,10 @@ function shortWord(view: DataView, start: number, length: number): number {
   let word = 0;
   for (let i = length - 1; i >= 0; i--) word = (word << 8) | view.getUint8(start + i);
   return word;
+}
+
+/** Whether `order[i] === i` for every `i`. */
+function isIdentity(order: Int32Array): boolean {
+  for (let i = 0; i < order.length; i++) if (order[i] !== i) return false;
+  return true;
 }
