@@ -1,5 +1,6 @@
 import { createHash } from "node:crypto";
 import { BlobFormatError } from "../errors/index.js";
+import { copyBytes } from "../fast/bytes.js";
 import { type CatalogIndex, indexOf } from "../fast/catalog-index.js";
 import { TrackTable, UserTable } from "../fast/catalog-tables.js";
 import { ByteInterner } from "../fast/interner.js";
@@ -25,16 +26,6 @@ export interface CompiledCatalog {
   readonly reports: readonly FileReport[];
 }
 
-/** Copies `from[start, end)` into `out` at `at` (short runs byte by byte: no view made); returns the position after. */
-function putBytes(out: Uint8Array, at: number, from: Uint8Array, start: number, end: number): number {
-  if (end - start > 32) {
-    out.set(from.subarray(start, end), at);
-    return at + (end - start);
-  }
-  for (let k = start; k < end; k++) out[at++] = from[k]!;
-  return at;
-}
-
 /** Writes `value` (0 to 2^53 - 1) as a LEB128 varint at `at`; returns the position after it. */
 function putVarint(out: Uint8Array, at: number, value: number): number {
   if (value < 0x80000000) {
@@ -57,23 +48,17 @@ function putVarint(out: Uint8Array, at: number, value: number): number {
 
 /**
  * Ids in order, each as (bytes shared with the one before, the rest), into `out` from `at`
- * (sized by the caller: at most 10 bytes a key besides its bytes). `arena[starts[i],
- * starts[i + 1])` is id `i`, the last ending at `used`.
+ * (sized by the caller: at most 10 bytes a key besides its bytes). Id `i` is `arena[starts[i],
+ * end)`, `end` being `ends[i]` or (no `ends`) `starts[i + 1]`, the last ending at `used`.
  */
-function putIds(
-  out: Uint8Array,
-  at: number,
-  arena: Uint8Array,
-  starts: Int32Array,
-  count: number,
-  used: number,
-): number {
+function putIds(out: Uint8Array, at: number, keys: ByteInterner["keys"], count: number): number {
+  const { bytes: arena, starts, ends, used } = keys;
   at = putVarint(out, at, count);
   let prevStart = 0;
   let prevLength = 0;
   for (let i = 0; i < count; i++) {
     const start = starts[i]!;
-    const length = (i + 1 < count ? starts[i + 1]! : used) - start;
+    const length = (ends !== undefined ? ends[i]! : i + 1 < count ? starts[i + 1]! : used) - start;
     const n = Math.min(length, prevLength);
     let shared = 0;
     while (shared < n && arena[start + shared] === arena[prevStart + shared]) shared++;
@@ -82,11 +67,20 @@ function putIds(
     const rest = length - shared;
     if (rest < 0x80) out[at++] = rest;
     else at = putVarint(out, at, rest);
-    for (let k = start + shared, end = start + length; k < end; k++) out[at++] = arena[k]!;
+    at = copyBytes(out, at, arena, start + shared, start + length);
     prevStart = start;
     prevLength = length;
   }
   return at;
+}
+
+/** The bytes of the first `count` ids in all. */
+function idBytes(keys: ByteInterner["keys"], count: number): number {
+  const { starts, ends, used } = keys;
+  if (ends === undefined) return used;
+  let total = 0;
+  for (let i = 0; i < count; i++) total += ends[i]! - starts[i]!;
+  return total;
 }
 
 function readIds(input: ByteReader): { arena: Uint8Array; starts: Int32Array; count: number } {
@@ -151,7 +145,7 @@ export function encodeTrackSection(
   head.varint(genres.length);
   for (const genre of genres) head.string(genre);
   const n = tracks.size;
-  const { bytes, starts, used } = tracks.ids.arena;
+  const keys = tracks.ids.keys;
   // At most: the genres, 10 bytes a track's id besides its bytes, 9 for its duration, 5 for its
   // genre and 10 for its two label lengths, besides their bytes.
   const { labels, labelAt, hasArtists, duration } = tracks;
@@ -170,9 +164,9 @@ export function encodeTrackSection(
   }
   // At most: the genres, 10 bytes a track's id besides its bytes, 9 for its duration, 5 for its
   // genre, 5 for its label's index and 10 for the label's two lengths, besides their bytes.
-  const out = new Uint8Array(head.length + 10 + n * 39 + used + labelBytes);
+  const out = new Uint8Array(head.length + 10 + n * 39 + idBytes(keys, n) + labelBytes);
   out.set(head.view(), 0);
-  let at = putIds(out, head.length, bytes, starts, n, used);
+  let at = putIds(out, head.length, keys, n);
   // Without repeated rows (the usual case) every label is kept and keeps its number.
   const renumbered = kept !== slots;
   for (let t = 0; t < n; t++) {
@@ -188,12 +182,12 @@ export function encodeTrackSection(
     const nameFrom = labelAt[2 * l]!;
     const nameTo = labelAt[2 * l + 1]!;
     at = putVarint(out, at, nameTo - nameFrom);
-    at = putBytes(out, at, labels, nameFrom, nameTo);
+    at = copyBytes(out, at, labels, nameFrom, nameTo);
     if (hasArtists[l] === 0) out[at++] = 0;
     else {
       const artistsTo = labelAt[2 * l + 2]!;
       at = putVarint(out, at, artistsTo - nameTo + 1);
-      at = putBytes(out, at, labels, nameTo, artistsTo);
+      at = copyBytes(out, at, labels, nameTo, artistsTo);
     }
   }
   // A view, not a copy: the section is copied once more into the blob.
@@ -202,9 +196,9 @@ export function encodeTrackSection(
 
 /** The users part of a compiled catalog's body: the user ids, in byte order. */
 export function encodeUserSection(users: UserTable): Uint8Array {
-  const { bytes, starts, used } = users.ids.arena;
-  const out = new Uint8Array(10 + users.size * 10 + used);
-  return out.subarray(0, putIds(out, 0, bytes, starts, users.size, used));
+  const keys = users.ids.keys;
+  const out = new Uint8Array(10 + users.size * 10 + idBytes(keys, users.size));
+  return out.subarray(0, putIds(out, 0, keys, users.size));
 }
 
 /** The SHA-256 of a compiled catalog body's part (threads compute it beside the part). */
