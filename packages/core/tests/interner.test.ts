@@ -26,7 +26,7 @@ function laidOut(keys: string[]): { bytes: Uint8Array; starts: Int32Array } {
   const starts = new Int32Array(parts.length + 1);
   for (let j = 0; j < parts.length; j++) starts[j + 1] = starts[j]! + parts[j]!.length;
   const bytes = new Uint8Array(starts[parts.length]!);
-  parts.forEach((p, j) => bytes.set(p, starts[j]!));
+  for (const [j, p] of parts.entries()) bytes.set(p, starts[j]!);
   return { bytes, starts };
 }
 
