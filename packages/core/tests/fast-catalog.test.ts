@@ -50,6 +50,8 @@ const songsFile = fc.record({
   trailingNewline: fc.boolean(),
   chunk: fc.constantFrom(1, 2, 5, 64),
   share: fc.constantFrom(0.1, 1),
+  /** A size given for the file, as a multiple of its true size. */
+  sizeHint: fc.constantFrom(0, 0.5, 1, 3, 40),
 });
 
 type SongsFile = typeof songsFile extends fc.Arbitrary<infer T> ? T : never;
@@ -120,6 +122,17 @@ describe("the fast catalog reader", () => {
           },
         );
         if (used) fastUsed++;
+        // Told a size (right, or far off), the reader sizes its tables from it: same result.
+        const bytes = new TextEncoder().encode(songs).length;
+        const sized = await loadCatalog(
+          {
+            songs: [{ ...input.songs[0]!, size: Math.round(bytes * s.sizeHint) }],
+            users: [{ ...input.users[0]!, size: Math.round(bytes * u.sizeHint) }],
+          },
+          { maxBadRowShare: s.share },
+        );
+        expect(sized.reports).toEqual(fast.reports);
+        expect(contents(sized.catalog)).toEqual(contents(fast.catalog));
       }),
       { numRuns: Number(process.env.MUSICPIPE_PROPERTY_RUNS ?? 400) },
     );

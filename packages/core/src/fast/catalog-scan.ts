@@ -9,7 +9,7 @@ import {
   type ScanOptions,
 } from "../validate/report.js";
 import { isBlankBytes } from "./bytes.js";
-import { TrackRows, type TrackTable, UserRows, type UserTable } from "./catalog-tables.js";
+import { reserveFor, TrackRows, type TrackTable, UserRows, type UserTable } from "./catalog-tables.js";
 import { ByteInterner, viewOf } from "./interner.js";
 import { FastPathUnsupported } from "./scan.js";
 
@@ -362,6 +362,8 @@ export async function scanCatalogFast(
   options: ScanOptions = {},
   /** Build the id lookup table now (a worker thread of a large job) instead of on demand. */
   indexed = false,
+  /** The file's size, when known: the tables are sized for it once its first chunk is read. */
+  fileBytes?: number,
 ): Promise<CatalogScan> {
   const maxShare = options.maxBadRowShare ?? DEFAULT_MAX_BAD_ROW_SHARE;
   const columns: readonly string[] = kind === "songs" ? SONG_COLUMNS : USER_COLUMNS;
@@ -457,9 +459,12 @@ export async function scanCatalogFast(
   let drained = false;
   try {
     let next = await it.next();
+    let first = true;
     while (!next.done) {
       const following = await it.next();
       reader.feed(next.value, following.done === true);
+      if (first && fileBytes !== undefined) reserveFor((tracks ?? users)!, next.value.length, fileBytes);
+      first = false;
       next = following;
     }
     drained = true;

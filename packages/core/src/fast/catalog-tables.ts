@@ -436,6 +436,12 @@ class ByteList {
   count = 0;
   used = 0;
 
+  /** Room for `count` strings of `bytes` bytes in all (growing later copies what is held). */
+  reserve(count: number, bytes: number): void {
+    this.starts = grown(this.starts, count + 1);
+    this.bytes = grown(this.bytes, bytes);
+  }
+
   /** Appends `src[start, end)`; with `quoted`, doubled quotes are written once. */
   append(src: Uint8Array, start: number, end: number, quoted = false): void {
     this.starts = grown(this.starts, this.count + 2);
@@ -499,6 +505,16 @@ export class UserRows {
     return this.#ids.count;
   }
 
+  /** Room for `rows` rows, their ids `idBytes` bytes in all (see {@link reserveFor}). */
+  reserve(rows: number, idBytes: number): void {
+    this.#ids.reserve(rows, idBytes);
+  }
+
+  /** Bytes of the ids appended. */
+  get idBytes(): number {
+    return this.#ids.used;
+  }
+
   append(bytes: Uint8Array, start: number, end: number, quoted = false): void {
     this.#ids.append(bytes, start, end, quoted);
   }
@@ -533,6 +549,23 @@ export class TrackRows {
 
   get count(): number {
     return this.#ids.count;
+  }
+
+  /** Bytes of the ids, and of the names and artists, appended. */
+  get idBytes(): number {
+    return this.#ids.used;
+  }
+  get labelBytes(): number {
+    return this.#labels.used;
+  }
+
+  /** Room for `rows` rows, their ids `idBytes` bytes and names and artists `labelBytes` in all (see {@link reserveFor}). */
+  reserve(rows: number, idBytes: number, labelBytes: number): void {
+    this.#ids.reserve(rows, idBytes);
+    this.#labels.reserve(2 * rows, labelBytes);
+    this.#genre = grown(this.#genre, rows);
+    this.#duration = grown(this.#duration, rows);
+    this.#hasArtists = grown(this.#hasArtists, rows);
   }
 
   /** Genre names by index, in the order first seen. */
@@ -612,4 +645,20 @@ export class TrackRows {
     table.adopt(genre, duration, hasArtists, labels.bytes, labelAt, labels.used, order);
     return { table, duplicates: ids.count - order.length };
   }
+}
+
+/**
+ * Sizes `rows` for a whole file of `fileBytes` bytes from what its first `readBytes` bytes
+ * held, with a tenth to spare, so that a large file's tables are not grown (and copied) again
+ * and again while it is read. Nothing when the file is about read already.
+ */
+export function reserveFor(rows: TrackRows | UserRows, readBytes: number, fileBytes: number): void {
+  if (readBytes <= 0 || fileBytes < 2 * readBytes) return;
+  const scale = (fileBytes / readBytes) * 1.1;
+  // No more rows than lines of two bytes, no more bytes than the file has.
+  const of = (n: number, most: number) => Math.min(Math.ceil(n * scale), most) + 16;
+  const count = of(rows.count, fileBytes / 2);
+  if (rows instanceof TrackRows)
+    rows.reserve(count, of(rows.idBytes, fileBytes), of(rows.labelBytes, fileBytes));
+  else rows.reserve(count, of(rows.idBytes, fileBytes));
 }

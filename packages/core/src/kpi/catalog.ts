@@ -33,7 +33,7 @@ export function loadCatalog(
 ): Promise<{ catalog: Catalog; reports: FileReport[] }> {
   return loadCatalogWith(input, options, async (file, kind) => {
     try {
-      return await scanCatalogFast(await file.open(), file.name, kind, options);
+      return await scanCatalogFast(await file.open(), file.name, kind, options, false, file.size);
     } catch (err) {
       if (err instanceof FastPathUnsupported) return undefined;
       throw err;

@@ -8,3 +8,4 @@
  */
 export { computeKpisParallel, type ParallelKpiOptions } from "./compute.js";
 export { KpiWorkerPool, LazyWorkerPool, type StreamsScanned } from "./pool.js";
+export type { CatalogFileOptions } from "./protocol.js";

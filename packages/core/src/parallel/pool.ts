@@ -8,7 +8,13 @@ import type { ByteSpan } from "../fast/ranges.js";
 import { FastPathUnsupported, type StreamsHeader } from "../fast/scan.js";
 import { encodeTrackSection, encodeUserSection } from "../state/catalog-blob.js";
 import type { ScanOptions } from "../validate/index.js";
-import type { FromWorker, PartialEncoding, StreamsScanned, ToWorker } from "./protocol.js";
+import type {
+  CatalogFileOptions,
+  FromWorker,
+  PartialEncoding,
+  StreamsScanned,
+  ToWorker,
+} from "./protocol.js";
 import { takeWorker, workersAvailable } from "./spare.js";
 
 export type { StreamsScanned } from "./protocol.js";
@@ -129,22 +135,26 @@ export class KpiWorkerPool {
     name: string,
     kind: "songs" | "users",
     open: () => ByteSource | Promise<ByteSource>,
-    options: { readonly indexed?: boolean | undefined; readonly encode?: boolean | undefined } = {},
+    options: CatalogFileOptions = {},
   ): Promise<CatalogScan | undefined> {
-    const { indexed = false, encode = false } = options;
+    const { indexed = false, encode = false, size } = options;
     return new Promise((resolve, reject) => {
-      this.#submit({ type: "catalog", id: this.#next++, kind, name, indexed, encode }, open, (reply) => {
-        if (reply instanceof Error) return reject(reply);
-        if (reply.type === "unsupported") return resolve(undefined);
-        if (reply.type !== "catalog") return reject(new Error(`${name}: unexpected reply '${reply.type}'`));
-        resolve({
-          report: reply.report,
-          ...(reply.tracks === undefined ? {} : { tracks: TrackTable.fromTransfer(reply.tracks) }),
-          ...(reply.users === undefined ? {} : { users: UserTable.fromTransfer(reply.users) }),
-          section: reply.section,
-          sectionDigest: reply.sectionDigest,
-        });
-      });
+      this.#submit(
+        { type: "catalog", id: this.#next++, kind, name, indexed, encode, size },
+        open,
+        (reply) => {
+          if (reply instanceof Error) return reject(reply);
+          if (reply.type === "unsupported") return resolve(undefined);
+          if (reply.type !== "catalog") return reject(new Error(`${name}: unexpected reply '${reply.type}'`));
+          resolve({
+            report: reply.report,
+            ...(reply.tracks === undefined ? {} : { tracks: TrackTable.fromTransfer(reply.tracks) }),
+            ...(reply.users === undefined ? {} : { users: UserTable.fromTransfer(reply.users) }),
+            section: reply.section,
+            sectionDigest: reply.sectionDigest,
+          });
+        },
+      );
     });
   }
 
@@ -311,12 +321,19 @@ export class LazyWorkerPool {
     name: string,
     kind: "songs" | "users",
     open: () => ByteSource | Promise<ByteSource>,
-    options: { readonly indexed?: boolean | undefined; readonly encode?: boolean | undefined } = {},
+    options: CatalogFileOptions = {},
   ): Promise<CatalogScan | undefined> {
     const pool = await this.#started();
     if (pool !== undefined) return pool.catalogFile(name, kind, open, options);
     try {
-      const scan = await scanCatalogFast(await open(), name, kind, this.#options, options.indexed);
+      const scan = await scanCatalogFast(
+        await open(),
+        name,
+        kind,
+        this.#options,
+        options.indexed,
+        options.size,
+      );
       if (options.encode !== true || !scan.report.accepted) return scan;
       const section =
         scan.tracks !== undefined

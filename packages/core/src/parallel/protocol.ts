@@ -26,6 +26,8 @@ export type ToWorker =
       readonly indexed: boolean;
       /** Also encode the table as its part of a compiled catalog. */
       readonly encode: boolean;
+      /** The file's size in bytes, when known (its tables are sized for it). */
+      readonly size?: number | undefined;
     }
   /** Scan a streams file, or a byte range of one (its bytes follow as chunks). */
   | {
@@ -96,4 +98,14 @@ export interface PartialEncoding {
   readonly shards: number;
   /** Each user number's listener shard (shared memory). */
   readonly userShard: Uint16Array;
+}
+
+/** How a catalog file is read in a thread (`ScanThreads.catalogFile`). */
+export interface CatalogFileOptions {
+  /** Build the id lookup table in the thread (for scans that follow), not on first use. */
+  readonly indexed?: boolean | undefined;
+  /** Also encode the table as its part of a compiled catalog. */
+  readonly encode?: boolean | undefined;
+  /** The file's size in bytes, when known: its tables are sized for it early (fewer copies). */
+  readonly size?: number | undefined;
 }

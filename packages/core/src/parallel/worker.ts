@@ -89,7 +89,7 @@ function hashing(source: AsyncIterable<Uint8Array>, hash: boolean) {
 
 async function run(task: Extract<ToWorker, { type: "catalog" | "streams" }>, inbox: Inbox) {
   if (task.type === "catalog") {
-    const scan = await scanCatalogFast(inbox, task.name, task.kind, options, task.indexed);
+    const scan = await scanCatalogFast(inbox, task.name, task.kind, options, task.indexed, task.size);
     const section =
       !task.encode || !scan.report.accepted
         ? undefined

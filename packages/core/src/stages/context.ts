@@ -6,7 +6,7 @@ import type { CatalogScan } from "../fast/catalog-scan.js";
 import { type Catalog, catalogTables, type InputFile, loadCatalog, loadCatalogWith } from "../kpi/catalog.js";
 import { indexOf, type KpiOptions } from "../kpi/compute.js";
 import { DEFAULT_LAYOUT, isInputKey, type KeyLayout } from "../layout/index.js";
-import type { PartialEncoding, StreamsScanned } from "../parallel/protocol.js";
+import type { CatalogFileOptions, PartialEncoding, StreamsScanned } from "../parallel/protocol.js";
 import type { ByteRange, ObjectStore } from "../ports/object-store.js";
 import {
   type Clock,
@@ -35,13 +35,14 @@ import type { FileReport } from "../validate/index.js";
 export interface ScanThreads {
   /**
    * Reads a songs or users file in a thread: its tables (`indexed`) or its compiled section
-   * (`encode`); `undefined` when the general reader must read it.
+   * (`encode`), sized for the file when its `size` is given; `undefined` when the general
+   * reader must read it.
    */
   catalogFile(
     name: string,
     kind: "songs" | "users",
     open: () => ByteSource | Promise<ByteSource>,
-    options?: { readonly indexed?: boolean | undefined; readonly encode?: boolean | undefined },
+    options?: CatalogFileOptions,
   ): Promise<CatalogScan | undefined>;
   /**
    * Scans a streams file in a thread into its partial (`encode`: encoded for storage; `hash`:
@@ -310,7 +311,10 @@ async function loadCompiled(ctx: PipelineContext): Promise<LoadedCatalog> {
       threads === undefined
         ? await loadCatalog({ songs, users }, ctx.validation)
         : await loadCatalogWith({ songs, users }, ctx.validation, async (file, kind) => {
-            const scan = await threads.catalogFile(file.name, kind, () => file.open(), { encode: true });
+            const scan = await threads.catalogFile(file.name, kind, () => file.open(), {
+              encode: true,
+              size: file.size,
+            });
             if (scan !== undefined) scans.push(scan);
             return scan;
           });
