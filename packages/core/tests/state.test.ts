@@ -230,6 +230,8 @@ describe("compiled catalogs", () => {
     const tracks = [
       ["t1", "One", "pop", "1", "A;B"],
       [`${long}a`, `Name ${"é".repeat(200)}`, "rock", "9007199254740991", ""],
+      // A repeated id: the first row wins, this one's name and artists are left out.
+      ["t1", "One again", "rock", "7", "C"],
       [`${long}b`, 'Two, quoted "name"', "pop", "0", undefined],
       ["🎸", "Guitar", "Électro", "42", "Ünïcode"],
     ] as const;
@@ -250,6 +252,12 @@ describe("compiled catalogs", () => {
     expect([...back.catalog.users()]).toEqual([...catalog.users()]);
     expect(back.index.genres).toEqual(index.genres);
     expect(encodeCatalog(back.index, back.reports).bytes).toEqual(bytes);
+    // The general reader's catalog compiles to the same bytes.
+    const general = await loadCatalog(
+      { songs: [memoryFile("songs.csv", songs)], users: [memoryFile("users.csv", usersCsv(users))] },
+      { fastPath: false },
+    );
+    expect(encodeCatalog(new CatalogIndex(general.catalog), general.reports).bytes).toEqual(bytes);
   });
 
   it("refuse a damaged, foreign or future blob with BlobFormatError", async () => {

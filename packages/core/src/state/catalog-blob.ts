@@ -153,14 +153,20 @@ export function encodeTrackSection(
   // to back), each track pointing at its own; a label no track has is left out.
   let slots = 0;
   for (let t = 0; t < n; t++) slots = Math.max(slots, tracks.labelSlot(t) + 1);
-  const labelIndex = new Int32Array(slots).fill(-1);
-  for (let t = 0; t < n; t++) labelIndex[tracks.labelSlot(t)] = 0;
-  let kept = 0;
-  let labelBytes = 0;
-  for (let l = 0; l < slots; l++) {
-    if (labelIndex[l] === -1) continue;
-    labelIndex[l] = kept++;
-    labelBytes += labelAt[2 * l + 2]! - labelAt[2 * l]!;
+  // Each track has a label of its own: as many slots as tracks means every label is kept.
+  let labelIndex: Int32Array | undefined;
+  let kept = n;
+  let labelBytes = n === 0 ? 0 : labelAt[2 * n]! - labelAt[0]!;
+  if (slots !== n) {
+    labelIndex = new Int32Array(slots).fill(-1);
+    for (let t = 0; t < n; t++) labelIndex[tracks.labelSlot(t)] = 0;
+    kept = 0;
+    labelBytes = 0;
+    for (let l = 0; l < slots; l++) {
+      if (labelIndex[l] === -1) continue;
+      labelIndex[l] = kept++;
+      labelBytes += labelAt[2 * l + 2]! - labelAt[2 * l]!;
+    }
   }
   // At most: the genres, 10 bytes a track's id besides its bytes, 9 for its duration, 5 for its
   // genre, 5 for its label's index and 10 for the label's two lengths, besides their bytes.
@@ -168,17 +174,17 @@ export function encodeTrackSection(
   out.set(head.view(), 0);
   let at = putIds(out, head.length, keys, n);
   // Without repeated rows (the usual case) every label is kept and keeps its number.
-  const renumbered = kept !== slots;
+  const renumbered = labelIndex !== undefined && kept !== slots;
   for (let t = 0; t < n; t++) {
     const g = trackGenre[t]!;
     if (g < 0x80) out[at++] = g;
     else at = putVarint(out, at, g);
     at = putVarint(out, at, duration[t]!);
     const slot = tracks.labelSlot(t);
-    at = putVarint(out, at, renumbered ? labelIndex[slot]! : slot);
+    at = putVarint(out, at, renumbered ? labelIndex![slot]! : slot);
   }
   for (let l = 0; l < slots; l++) {
-    if (labelIndex[l] === -1) continue;
+    if (labelIndex !== undefined && labelIndex[l] === -1) continue;
     const nameFrom = labelAt[2 * l]!;
     const nameTo = labelAt[2 * l + 1]!;
     at = putVarint(out, at, nameTo - nameFrom);
