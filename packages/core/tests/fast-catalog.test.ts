@@ -51,7 +51,7 @@ const songsFile = fc.record({
   chunk: fc.constantFrom(1, 2, 5, 64),
   share: fc.constantFrom(0.1, 1),
   /** A size given for the file, as a multiple of its true size. */
-  sizeHint: fc.constantFrom(0, 0.5, 1, 3, 40),
+  sizeHint: fc.constantFrom(0, 0.5, 1, 3, 40, Number.POSITIVE_INFINITY, Number.NaN),
 });
 
 type SongsFile = typeof songsFile extends fc.Arbitrary<infer T> ? T : never;

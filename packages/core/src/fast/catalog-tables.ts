@@ -653,7 +653,7 @@ export class TrackRows {
  * and again while it is read. Nothing when the file is about read already.
  */
 export function reserveFor(rows: TrackRows | UserRows, readBytes: number, fileBytes: number): void {
-  if (readBytes <= 0 || fileBytes < 2 * readBytes) return;
+  if (!Number.isFinite(fileBytes) || readBytes <= 0 || fileBytes < 2 * readBytes) return;
   const scale = (fileBytes / readBytes) * 1.1;
   // No more rows than lines of two bytes, no more bytes than the file has.
   const of = (n: number, most: number) => Math.min(Math.ceil(n * scale), most) + 16;
