@@ -1,5 +1,5 @@
 import { spawn } from "node:child_process";
-import { mkdir, mkdtemp, readdir, rm, stat, symlink, utimes, writeFile } from "node:fs/promises";
+import { mkdir, mkdtemp, readdir, readFile, rm, stat, symlink, utimes, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { ConditionFailedError, InvalidKeyError, ObjectNotFoundError } from "@musicpipe/core";
@@ -36,6 +36,17 @@ async function tree(folder: string): Promise<string[]> {
 }
 
 describe("createLocalObjectStore", () => {
+  it("writes a body that is a view into a larger buffer: exactly the view's bytes", async () => {
+    const store = createLocalObjectStore({ root });
+    const whole = new Uint8Array(3 * 1024 * 1024 + 20);
+    for (let i = 0; i < whole.length; i++) whole[i] = (i * 31 + 7) & 0xff;
+    const view = whole.subarray(13, whole.length - 5);
+    await store.put("state/blob.bin", view);
+    const written = await readFile(join(root, "state/blob.bin"));
+    expect(written.length).toBe(view.length);
+    expect(Buffer.compare(written, Buffer.from(view.buffer, view.byteOffset, view.length))).toBe(0);
+  });
+
   it("stores key a/b.csv as the file <root>/a/b.csv", async () => {
     const store = createLocalObjectStore({ root });
     await store.put("a/b.csv", "hello");

@@ -9,7 +9,6 @@ import {
   rename,
   stat,
   unlink,
-  writeFile,
 } from "node:fs/promises";
 import { dirname, join, resolve } from "node:path";
 import { pipeline } from "node:stream/promises";
@@ -21,7 +20,7 @@ import {
   ObjectNotFoundError,
   type ObjectStore,
 } from "@musicpipe/core";
-import { AtomicWrites, commitMakingFolder, unlinkQuietly } from "../temp-files.js";
+import { AtomicWrites, commitMakingFolder, unlinkQuietly, writeNewFile } from "../temp-files.js";
 import {
   checkKey,
   checkPrefix,
@@ -217,7 +216,7 @@ export function createLocalObjectStore(options: LocalObjectStoreOptions): Object
       checkKey(key);
       const etag = await writeAtomically(key, async (temp) => {
         if (typeof body === "string" || body instanceof Uint8Array) {
-          await writeFile(temp, body, { flag: "wx" });
+          await writeNewFile(temp, body);
         } else {
           await pipeline(body, createWriteStream(temp, { flags: "wx" }));
         }

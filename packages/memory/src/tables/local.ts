@@ -10,7 +10,7 @@ import {
   isFinished,
   ObjectNotFoundError,
 } from "@musicpipe/core";
-import { AtomicWrites, commitMakingFolder, unlinkQuietly } from "../temp-files.js";
+import { AtomicWrites, commitMakingFolder, unlinkQuietly, writeNewFile } from "../temp-files.js";
 import {
   checkExpectedVersion,
   checkPointer,
@@ -182,7 +182,7 @@ async function writeAtomically(
 ): Promise<void> {
   await writes.write(
     path,
-    (temp) => writeFile(temp, content, { flag: "wx" }),
+    (temp) => writeNewFile(temp, content),
     (temp, target) =>
       commitMakingFolder(
         () => rename(temp, target),
