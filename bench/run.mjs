@@ -12,7 +12,9 @@
 // - the AWS path: `musicpipe run --target aws` over 1M rows on the local S3 server and DynamoDB
 //   Local.
 // Data is generated once into .bench/ (git-ignored).
-//   node bench/run.mjs [--sizes 1m,10m,hc] [--runs 3] [--s3 1m|none] [--pipeline 10m,hc|none]
+//   node bench/run.mjs [--sizes 1m,10m,hc] [--runs 3] [--small-runs 7] [--s3 1m|none] [--pipeline 10m,hc|none]
+// The small delivery takes about two seconds a run, where the machine's noise is a tenth of it:
+// it is run more often (--small-runs) than the long measurements (--runs).
 import { spawnSync } from "node:child_process";
 import {
   existsSync,
@@ -36,11 +38,13 @@ const { values } = parseArgs({
   options: {
     sizes: { type: "string", default: "1m,10m,hc" },
     runs: { type: "string", default: "3" },
+    "small-runs": { type: "string", default: "7" },
     s3: { type: "string", default: "1m" },
     pipeline: { type: "string", default: "10m,hc" },
   },
 });
 const runs = Number(values.runs);
+const smallRuns = Number(values["small-runs"]);
 /** The data sets: default data at 1M and 10M rows, and the high-cardinality set. */
 const SETS = {
   "1m": { rows: 1_000_000, args: ["--songs", "114000", "--users", "50000", "--days", "7", "--seed", "1"] },
@@ -233,7 +237,7 @@ for (const size of values.pipeline === "none" ? [] : values.pipeline.split(",").
     return path;
   };
   const small = { fresh: [], history: [], duckdb: [] };
-  for (let i = 0; i < runs; i++) {
+  for (let i = 0; i < smallRuns; i++) {
     const file = delivery(i);
     const fresh = join(bench, "fresh-hc");
     freshRoot(fresh, d, [file]);
@@ -249,7 +253,7 @@ for (const size of values.pipeline === "none" ? [] : values.pipeline.split(",").
       ]),
     );
   }
-  console.log(`\nsmall delivery (hc): 100 rows over all 30 dates; ${runs} runs each, alternating`);
+  console.log(`\nsmall delivery (hc): 100 rows over all 30 dates; ${smallRuns} runs each, alternating`);
   printTable([
     { name: "run --root, fresh root", results: small.fresh },
     { name: "run --root, after the history", results: small.history },
