@@ -1,5 +1,6 @@
 import fc from "fast-check";
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, onTestFinished } from "vitest";
+import { useStructuralScanner } from "../src/fast/structural.js";
 import {
   type Catalog,
   CatalogIndex,
@@ -94,50 +95,57 @@ function contents(catalog: Catalog) {
 }
 
 describe("the fast catalog reader", () => {
-  it("reads songs and users files exactly like the general reader", async () => {
-    let fastUsed = 0;
-    await fc.assert(
-      fc.asyncProperty(songsFile, songsFile, fc.boolean(), async (s, u, gz) => {
-        const songHeader = s.artists
-          ? ["track_id", "track_name", "track_genre", "duration_ms", "artists"]
-          : ["duration_ms", "track_genre", "track_id", "track_name"];
-        const songs = text(s, songHeader);
-        const users = text(u, ["user_id", "user_name", "x", "y"]);
-        const input = {
-          songs: [gz ? gzipFile("songs.csv.gz", songs, s.chunk) : memoryFile("songs.csv", songs, s.chunk)],
-          users: [memoryFile("users.csv", users, u.chunk)],
-        };
-        const general = await loadCatalog(input, { fastPath: false, maxBadRowShare: s.share });
-        const fast = await loadCatalog(input, { maxBadRowShare: s.share });
-        expect(fast.reports).toEqual(general.reports);
-        expect(contents(fast.catalog)).toEqual(contents(general.catalog));
-        // The index takes the ids the fast reader interned (the general one re-interns them).
-        expectIndexed(fast.catalog);
-        expectIndexed(general.catalog);
-        const used = await scanCatalogFast(await input.songs[0]!.open(), "songs.csv", "songs").then(
-          () => true,
-          (err) => {
-            if (!(err instanceof FastPathUnsupported)) throw err;
-            return false;
-          },
-        );
-        if (used) fastUsed++;
-        // Told a size (right, or far off), the reader sizes its tables from it: same result.
-        const bytes = new TextEncoder().encode(songs).length;
-        const sized = await loadCatalog(
-          {
-            songs: [{ ...input.songs[0]!, size: Math.round(bytes * s.sizeHint) }],
-            users: [{ ...input.users[0]!, size: Math.round(bytes * u.sizeHint) }],
-          },
-          { maxBadRowShare: s.share },
-        );
-        expect(sized.reports).toEqual(fast.reports);
-        expect(contents(sized.catalog)).toEqual(contents(fast.catalog));
-      }),
-      { numRuns: Number(process.env.MUSICPIPE_PROPERTY_RUNS ?? 400) },
-    );
-    expect(fastUsed).toBeGreaterThan(200);
-  });
+  // The lane over the structural bytes the WebAssembly scanner finds, and the lane over every
+  // byte that runs where WebAssembly SIMD is missing.
+  it.each(["structural", "bytewise"])(
+    "reads songs and users files exactly like the general reader (%s lane)",
+    async (lane) => {
+      useStructuralScanner(lane === "structural");
+      onTestFinished(() => useStructuralScanner(true));
+      let fastUsed = 0;
+      await fc.assert(
+        fc.asyncProperty(songsFile, songsFile, fc.boolean(), async (s, u, gz) => {
+          const songHeader = s.artists
+            ? ["track_id", "track_name", "track_genre", "duration_ms", "artists"]
+            : ["duration_ms", "track_genre", "track_id", "track_name"];
+          const songs = text(s, songHeader);
+          const users = text(u, ["user_id", "user_name", "x", "y"]);
+          const input = {
+            songs: [gz ? gzipFile("songs.csv.gz", songs, s.chunk) : memoryFile("songs.csv", songs, s.chunk)],
+            users: [memoryFile("users.csv", users, u.chunk)],
+          };
+          const general = await loadCatalog(input, { fastPath: false, maxBadRowShare: s.share });
+          const fast = await loadCatalog(input, { maxBadRowShare: s.share });
+          expect(fast.reports).toEqual(general.reports);
+          expect(contents(fast.catalog)).toEqual(contents(general.catalog));
+          // The index takes the ids the fast reader interned (the general one re-interns them).
+          expectIndexed(fast.catalog);
+          expectIndexed(general.catalog);
+          const used = await scanCatalogFast(await input.songs[0]!.open(), "songs.csv", "songs").then(
+            () => true,
+            (err) => {
+              if (!(err instanceof FastPathUnsupported)) throw err;
+              return false;
+            },
+          );
+          if (used) fastUsed++;
+          // Told a size (right, or far off), the reader sizes its tables from it: same result.
+          const bytes = new TextEncoder().encode(songs).length;
+          const sized = await loadCatalog(
+            {
+              songs: [{ ...input.songs[0]!, size: Math.round(bytes * s.sizeHint) }],
+              users: [{ ...input.users[0]!, size: Math.round(bytes * u.sizeHint) }],
+            },
+            { maxBadRowShare: s.share },
+          );
+          expect(sized.reports).toEqual(fast.reports);
+          expect(contents(sized.catalog)).toEqual(contents(fast.catalog));
+        }),
+        { numRuns: Number(process.env.MUSICPIPE_PROPERTY_RUNS ?? 400) },
+      );
+      expect(fastUsed).toBeGreaterThan(200);
+    },
+  );
 
   it("indexes a catalog made of several files, in key order, first occurrence winning", async () => {
     await fc.assert(

@@ -12,6 +12,7 @@ import { isBlankBytes } from "./bytes.js";
 import { reserveFor, TrackRows, type TrackTable, UserRows, type UserTable } from "./catalog-tables.js";
 import { ByteInterner, viewOf } from "./interner.js";
 import { FastPathUnsupported } from "./scan.js";
+import { structuralScanner } from "./structural.js";
 
 const COMMA = 44;
 const QUOTE = 34;
@@ -55,6 +56,11 @@ class RecordReader {
   #sawHeader = false;
   #headerNames: string[] = [];
   readonly #maxRecord: number;
+  /** Where the structural bytes of {@link buf} are (see `StructuralScanner`), when scanned. */
+  #positions: Int32Array = new Int32Array(0);
+  #count = 0;
+  /** The first position the lane has not passed. */
+  #cursor = 0;
 
   constructor(
     slots: number,
@@ -105,9 +111,18 @@ class RecordReader {
     // pass that only looks for commas and line breaks; a line with a quote goes through
     // #record, then the lane goes on.
     const lane = Buffer.from(buf.buffer, buf.byteOffset, buf.byteLength).indexOf(CR) === -1;
+    // With WebAssembly SIMD, the lane goes from one comma, quote or line break to the next.
+    const scanner = lane ? structuralScanner() : undefined;
+    if (scanner !== undefined) {
+      const { positions, count } = scanner.scan(buf);
+      this.#positions = positions;
+      this.#count = count;
+      this.#cursor = 0;
+    }
     let pos = 0;
     for (;;) {
-      if (lane && this.#sawHeader) pos = this.#plainLines(buf, pos);
+      if (lane && this.#sawHeader)
+        pos = scanner !== undefined ? this.#plainPositions(buf, pos) : this.#plainLines(buf, pos);
       const end = this.#record(buf, pos, last);
       if (end === -1) break;
       pos = end;
@@ -199,6 +214,121 @@ class RecordReader {
         escaped[s] = 0;
       }
     }
+    return lineStart;
+  }
+
+  /**
+   * {@link #plainLines} over the buffer's structural bytes (found by the scanner) instead of
+   * each byte: the same records, fields, line numbers and stops.
+   */
+  #plainPositions(buf: Uint8Array, pos: number): number {
+    const wanted = this.#wanted;
+    const width = wanted.length;
+    const slots = this.start.length;
+    const starts = this.start;
+    const ends = this.end;
+    const escaped = this.escaped;
+    const at = this.#positions;
+    const count = this.#count;
+    const n = buf.length;
+    // The first structural byte at or after pos (the lane moves forward, but after a stop
+    // #record may have read less than the lane had looked at).
+    let k = this.#cursor;
+    if (k > 0 && at[k - 1]! >= pos) {
+      let lo = 0;
+      let hi = k;
+      while (lo < hi) {
+        const mid = (lo + hi) >>> 1;
+        if (at[mid]! < pos) lo = mid + 1;
+        else hi = mid;
+      }
+      k = lo;
+    }
+    while (k < count && at[k]! < pos) k++;
+    let lineStart = pos;
+    let field = 0;
+    let from = pos;
+    let blank = true;
+    /** Line breaks inside the line's quoted fields (csv-parse counts each as a line). */
+    let inner = 0;
+    for (let s = 0; s < slots; s++) {
+      starts[s] = -1;
+      escaped[s] = 0;
+    }
+    while (k < count) {
+      let p = at[k]!;
+      let b = buf[p]!;
+      // A field no slot wants, in a line known not to be blank, is only counted: a run of
+      // them ending at commas is stepped over here.
+      if (!blank) {
+        while (b === COMMA && (field >= width || wanted[field]! < 0)) {
+          field++;
+          from = p + 1;
+          if (++k >= count) break;
+          p = at[k]!;
+          b = buf[p]!;
+        }
+        if (k >= count) break;
+      }
+      let fieldStart = from;
+      let fieldEnd = p;
+      let doubled = 0;
+      if (b === QUOTE) {
+        if (p !== from) break; // a quote inside an unquoted field
+        // The closing quote: the first quote not doubled. Commas and line breaks before it
+        // are field content.
+        let j = k + 1;
+        let q = -1;
+        for (;;) {
+          if (j >= count) break;
+          const c = at[j]!;
+          if (c + 1 >= n) break; // the closing quote and what follows are not here
+          if (buf[c] === QUOTE) {
+            if (buf[c + 1] !== QUOTE) {
+              q = c;
+              break;
+            }
+            doubled = 1;
+            j += 2; // the doubled quote's second half is the next position
+            continue;
+          }
+          if (buf[c] === LF) inner++;
+          j++;
+        }
+        if (q === -1) break;
+        b = buf[q + 1]!;
+        if (b !== COMMA && b !== LF) break; // text after the closing quote
+        fieldStart = p + 1;
+        fieldEnd = q;
+        p = q + 1;
+        k = j + 1;
+      }
+      // b is a comma or a line break at p (a lone quote was handled above).
+      if (field < width) {
+        const want = wanted[field]!;
+        if (want >= 0) {
+          starts[want] = fieldStart;
+          ends[want] = fieldEnd;
+          escaped[want] = doubled;
+        }
+      }
+      if (blank && !isBlankBytes(buf, fieldStart, fieldEnd)) blank = false;
+      field++;
+      k++;
+      from = p + 1;
+      if (b === COMMA) continue;
+      this.#line += inner + 1;
+      if (p > lineStart) this.#onRecord(field, this.#line, blank);
+      lineStart = p + 1;
+      field = 0;
+      blank = true;
+      inner = 0;
+      for (let s = 0; s < slots; s++) {
+        starts[s] = -1;
+        escaped[s] = 0;
+      }
+    }
+    this.#cursor = k;
     return lineStart;
   }
 
