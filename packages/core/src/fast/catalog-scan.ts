@@ -30,6 +30,24 @@ const GENRE = 2;
 const DURATION = 3;
 const ARTISTS = 4;
 
+/** The first index from `from` on (ascending `values[0, count)`) whose value is at least `min`. */
+function firstAtOrAfter(values: Int32Array, count: number, from: number, min: number): number {
+  let i = from;
+  if (i > 0 && values[i - 1]! >= min) {
+    // Went past it: looked for from the start.
+    let lo = 0;
+    let hi = i;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (values[mid]! < min) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo;
+  }
+  while (i < count && values[i]! < min) i++;
+  return i;
+}
+
 /**
  * Reads RFC 4180 records from bytes: quoted fields with doubled quotes and line breaks, CRLF or
  * LF. Anything csv-parse would treat in a way of its own (a quote inside an unquoted field,
@@ -59,8 +77,14 @@ class RecordReader {
   /** Where the structural bytes of {@link buf} are (see `StructuralScanner`), when scanned. */
   #positions: Int32Array = new Int32Array(0);
   #count = 0;
-  /** The first position the lane has not passed. */
+  /** The indexes in {@link #positions} of the structural bytes that are not commas. */
+  #specials: Int32Array = new Int32Array(0);
+  #specialCount = 0;
+  /** The first position, and the first special, the lane has not passed. */
   #cursor = 0;
+  #specialCursor = 0;
+  /** Per wanted slot: the field it is (-1: none), the inverse of {@link #wanted}. */
+  #fieldOf: Int32Array = new Int32Array(0);
 
   constructor(
     slots: number,
@@ -114,10 +138,13 @@ class RecordReader {
     // With WebAssembly SIMD, the lane goes from one comma, quote or line break to the next.
     const scanner = lane ? structuralScanner() : undefined;
     if (scanner !== undefined) {
-      const { positions, count } = scanner.scan(buf);
-      this.#positions = positions;
-      this.#count = count;
+      const found = scanner.scan(buf);
+      this.#positions = found.positions;
+      this.#count = found.count;
+      this.#specials = found.specials;
+      this.#specialCount = found.specialCount;
       this.#cursor = 0;
+      this.#specialCursor = 0;
     }
     let pos = 0;
     for (;;) {
@@ -219,9 +246,68 @@ class RecordReader {
 
   /**
    * {@link #plainLines} over the buffer's structural bytes (found by the scanner) instead of
-   * each byte: the same records, fields, line numbers and stops.
+   * each byte: the same records, fields, line numbers and stops. A line without a quote is the
+   * commas between two line breaks, so its fields are found without looking at the others; a
+   * line with one is walked ({@link #walkLine}).
    */
   #plainPositions(buf: Uint8Array, pos: number): number {
+    const fieldOf = this.#fieldOf;
+    const slots = this.start.length;
+    const starts = this.start;
+    const ends = this.end;
+    const escaped = this.escaped;
+    const at = this.#positions;
+    const specials = this.#specials;
+    const specialCount = this.#specialCount;
+    // The first structural byte at or after pos, and the first special at or after it (the
+    // lane moves forward, but after a stop #record may have read less than the lane looked at).
+    let k = firstAtOrAfter(at, this.#count, this.#cursor, pos);
+    let sp = firstAtOrAfter(specials, specialCount, this.#specialCursor, k);
+    let lineStart = pos;
+    while (sp < specialCount) {
+      const e = specials[sp]!;
+      const p = at[e]!;
+      if (buf[p] !== LF) {
+        // A quote in the line.
+        const next = this.#walkLine(buf, lineStart, k);
+        if (next === -1) break;
+        k = next;
+        lineStart = at[next - 1]! + 1;
+        while (sp < specialCount && specials[sp]! < k) sp++;
+        continue;
+      }
+      // Fields: up to the commas at k .. e - 1, then up to the line break at e.
+      const fields = e - k + 1;
+      let blank = true;
+      for (let f = 0; f < fields && blank; f++)
+        blank = isBlankBytes(buf, f === 0 ? lineStart : at[k + f - 1]! + 1, at[k + f]!);
+      for (let slot = 0; slot < slots; slot++) {
+        const f = fieldOf[slot]!;
+        escaped[slot] = 0;
+        if (f < 0 || f >= fields) {
+          starts[slot] = -1;
+          continue;
+        }
+        starts[slot] = f === 0 ? lineStart : at[k + f - 1]! + 1;
+        ends[slot] = at[k + f]!;
+      }
+      this.#line++;
+      if (p > lineStart) this.#onRecord(fields, this.#line, blank);
+      lineStart = p + 1;
+      k = e + 1;
+      sp++;
+    }
+    this.#cursor = k;
+    this.#specialCursor = sp;
+    return lineStart;
+  }
+
+  /**
+   * Reads the line at `lineStart` (its first structural byte at `k`) from one structural byte
+   * to the next, as {@link #plainLines} does: its record goes to `onRecord`. Returns the index
+   * of the first structural byte after its line break, or -1 where #plainLines would stop.
+   */
+  #walkLine(buf: Uint8Array, lineStart: number, k: number): number {
     const wanted = this.#wanted;
     const width = wanted.length;
     const slots = this.start.length;
@@ -231,23 +317,8 @@ class RecordReader {
     const at = this.#positions;
     const count = this.#count;
     const n = buf.length;
-    // The first structural byte at or after pos (the lane moves forward, but after a stop
-    // #record may have read less than the lane had looked at).
-    let k = this.#cursor;
-    if (k > 0 && at[k - 1]! >= pos) {
-      let lo = 0;
-      let hi = k;
-      while (lo < hi) {
-        const mid = (lo + hi) >>> 1;
-        if (at[mid]! < pos) lo = mid + 1;
-        else hi = mid;
-      }
-      k = lo;
-    }
-    while (k < count && at[k]! < pos) k++;
-    let lineStart = pos;
     let field = 0;
-    let from = pos;
+    let from = lineStart;
     let blank = true;
     /** Line breaks inside the line's quoted fields (csv-parse counts each as a line). */
     let inner = 0;
@@ -258,29 +329,16 @@ class RecordReader {
     while (k < count) {
       let p = at[k]!;
       let b = buf[p]!;
-      // A field no slot wants, in a line known not to be blank, is only counted: a run of
-      // them ending at commas is stepped over here.
-      if (!blank) {
-        while (b === COMMA && (field >= width || wanted[field]! < 0)) {
-          field++;
-          from = p + 1;
-          if (++k >= count) break;
-          p = at[k]!;
-          b = buf[p]!;
-        }
-        if (k >= count) break;
-      }
       let fieldStart = from;
       let fieldEnd = p;
       let doubled = 0;
       if (b === QUOTE) {
-        if (p !== from) break; // a quote inside an unquoted field
+        if (p !== from) return -1; // a quote inside an unquoted field
         // The closing quote: the first quote not doubled. Commas and line breaks before it
         // are field content.
         let j = k + 1;
         let q = -1;
-        for (;;) {
-          if (j >= count) break;
+        while (j < count) {
           const c = at[j]!;
           if (c + 1 >= n) break; // the closing quote and what follows are not here
           if (buf[c] === QUOTE) {
@@ -295,15 +353,15 @@ class RecordReader {
           if (buf[c] === LF) inner++;
           j++;
         }
-        if (q === -1) break;
+        if (q === -1) return -1;
         b = buf[q + 1]!;
-        if (b !== COMMA && b !== LF) break; // text after the closing quote
+        if (b !== COMMA && b !== LF) return -1; // text after the closing quote
         fieldStart = p + 1;
         fieldEnd = q;
         p = q + 1;
         k = j + 1;
       }
-      // b is a comma or a line break at p (a lone quote was handled above).
+      // b is a comma or a line break at p.
       if (field < width) {
         const want = wanted[field]!;
         if (want >= 0) {
@@ -319,17 +377,9 @@ class RecordReader {
       if (b === COMMA) continue;
       this.#line += inner + 1;
       if (p > lineStart) this.#onRecord(field, this.#line, blank);
-      lineStart = p + 1;
-      field = 0;
-      blank = true;
-      inner = 0;
-      for (let s = 0; s < slots; s++) {
-        starts[s] = -1;
-        escaped[s] = 0;
-      }
+      return k;
     }
-    this.#cursor = k;
-    return lineStart;
+    return -1;
   }
 
   /** Parses one record at `pos`; returns the position after it, or -1 when it is incomplete (or the input ended). */
@@ -424,6 +474,10 @@ class RecordReader {
       this.#sawHeader = true;
       this.#headerNames = [...this.#header];
       this.#wanted = this.#onHeader(this.#headerNames);
+      this.#fieldOf = new Int32Array(this.start.length).fill(-1);
+      this.#wanted.forEach((slot, field) => {
+        if (slot >= 0) this.#fieldOf[slot] = field;
+      });
       return i;
     }
     this.#onRecord(field, this.#line, blank);

@@ -23,11 +23,11 @@ interface WasmApi {
  */
 export class StructuralScanner {
   readonly #memory: WasmMemory;
-  readonly #scan: (src: number, len: number, out: number) => number;
+  readonly #scan: (src: number, len: number, out: number, special: number) => number;
 
   private constructor(exports: Record<string, unknown>) {
     this.#memory = exports.memory as WasmMemory;
-    this.#scan = exports.scan as (src: number, len: number, out: number) => number;
+    this.#scan = exports.scan as (src: number, len: number, out: number, special: number) => number;
   }
 
   /** A scanner, or `undefined` where WebAssembly SIMD is not available. */
@@ -39,19 +39,39 @@ export class StructuralScanner {
     return new StructuralScanner(new wasm.Instance(new wasm.Module(bytes)).exports);
   }
 
-  /** The offsets in `buf` of its structural bytes, ascending: `positions[0, count)`. */
-  scan(buf: Uint8Array): { positions: Int32Array; count: number } {
+  /**
+   * The offsets in `buf` of its structural bytes, ascending (`positions[0, count)`), and the
+   * indexes in `positions` of those that are not commas (`specials[0, specialCount)`): a line
+   * with no quote is the commas between two line breaks.
+   */
+  scan(buf: Uint8Array): StructuralBytes {
     const length = buf.length;
-    // The bytes at 0, 15 bytes of room after them (read, not counted), then the positions:
-    // at most one per byte.
+    // The bytes at 0, 15 bytes of room after them (read, not counted), the positions (at most
+    // one per byte), the count of specials, then the specials.
     const out = (length + 16 + 3) & ~3;
-    const needed = out + 4 * length;
+    const special = out + 4 * length + 4;
+    const needed = special + 4 * length;
     const have = this.#memory.buffer.byteLength;
     if (needed > have) this.#memory.grow(Math.ceil((needed - have) / PAGE));
-    new Uint8Array(this.#memory.buffer, 0, length).set(buf);
-    const count = this.#scan(0, length, out);
-    return { positions: new Int32Array(this.#memory.buffer, out, count), count };
+    const memory = this.#memory.buffer;
+    new Uint8Array(memory, 0, length).set(buf);
+    const count = this.#scan(0, length, out, special);
+    const specialCount = new Int32Array(memory, special - 4, 1)[0]!;
+    return {
+      positions: new Int32Array(memory, out, count),
+      count,
+      specials: new Int32Array(memory, special, specialCount),
+      specialCount,
+    };
   }
+}
+
+/** What {@link StructuralScanner.scan} found. */
+export interface StructuralBytes {
+  readonly positions: Int32Array;
+  readonly count: number;
+  readonly specials: Int32Array;
+  readonly specialCount: number;
 }
 
 let shared: StructuralScanner | null | undefined;
