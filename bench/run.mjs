@@ -90,6 +90,9 @@ function dataset(name) {
 /** Runs a Node script under bench/rss.mjs: wall seconds and peak RSS (MiB), worker threads included. */
 function measure(script, args) {
   const rssFile = join(bench, "rss.txt");
+  // What the run before wrote (or deleted: a root made anew) is flushed first, not during this
+  // run (a run that writes many small files pays for the file system's journal otherwise).
+  spawnSync("sync");
   const started = performance.now();
   const out = spawnSync(process.execPath, [join(root, "bench/rss.mjs"), script, ...args], {
     env: { ...process.env, BENCH_RSS_OUT: rssFile },
