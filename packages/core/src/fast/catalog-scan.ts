@@ -135,8 +135,9 @@ class RecordReader {
     // pass that only looks for commas and line breaks; a line with a quote goes through
     // #record, then the lane goes on.
     const lane = Buffer.from(buf.buffer, buf.byteOffset, buf.byteLength).indexOf(CR) === -1;
-    // With WebAssembly SIMD, the lane goes from one comma, quote or line break to the next.
-    const scanner = lane ? structuralScanner() : undefined;
+    // With WebAssembly SIMD, the lane goes from one comma, quote or line break to the next,
+    // and takes CRLF line ends too.
+    const scanner = structuralScanner();
     if (scanner !== undefined) {
       const found = scanner.scan(buf);
       this.#positions = found.positions;
@@ -148,8 +149,10 @@ class RecordReader {
     }
     let pos = 0;
     for (;;) {
-      if (lane && this.#sawHeader)
-        pos = scanner !== undefined ? this.#plainPositions(buf, pos) : this.#plainLines(buf, pos);
+      if (this.#sawHeader) {
+        if (scanner !== undefined) pos = this.#plainPositions(buf, pos, lane);
+        else if (lane) pos = this.#plainLines(buf, pos);
+      }
       const end = this.#record(buf, pos, last);
       if (end === -1) break;
       pos = end;
@@ -248,9 +251,11 @@ class RecordReader {
    * {@link #plainLines} over the buffer's structural bytes (found by the scanner) instead of
    * each byte: the same records, fields, line numbers and stops. A line without a quote is the
    * commas between two line breaks, so its fields are found without looking at the others; a
-   * line with one is walked ({@link #walkLine}).
+   * line with one is walked ({@link #walkLine}). A line may end with CRLF; in a buffer with
+   * other CRs (`noCr` false), a line with a quote or a CR of its own stops the lane, as do
+   * the stops of #plainLines.
    */
-  #plainPositions(buf: Uint8Array, pos: number): number {
+  #plainPositions(buf: Uint8Array, pos: number, noCr: boolean): number {
     const fieldOf = this.#fieldOf;
     const slots = this.start.length;
     const starts = this.start;
@@ -267,16 +272,22 @@ class RecordReader {
     while (sp < specialCount) {
       const e = specials[sp]!;
       const p = at[e]!;
+      /** Past the line's end: 1 after LF, 2 after CRLF. */
+      let step = 1;
       if (buf[p] !== LF) {
-        // A quote in the line.
-        const next = this.#walkLine(buf, lineStart, k);
-        if (next === -1) break;
-        k = next;
-        lineStart = at[next - 1]! + 1;
-        while (sp < specialCount && specials[sp]! < k) sp++;
-        continue;
+        if (buf[p] === CR && e + 1 < this.#count && at[e + 1] === p + 1 && buf[p + 1] === LF) step = 2;
+        else {
+          // A quote in the line, or a CR of its own.
+          if (!noCr || buf[p] !== QUOTE) break;
+          const next = this.#walkLine(buf, lineStart, k);
+          if (next === -1) break;
+          k = next;
+          lineStart = at[next - 1]! + 1;
+          while (sp < specialCount && specials[sp]! < k) sp++;
+          continue;
+        }
       }
-      // Fields: up to the commas at k .. e - 1, then up to the line break at e.
+      // Fields: up to the commas at k .. e - 1, then up to the line break (or its CR) at e.
       const fields = e - k + 1;
       let blank = true;
       for (let f = 0; f < fields && blank; f++)
@@ -293,9 +304,9 @@ class RecordReader {
       }
       this.#line++;
       if (p > lineStart) this.#onRecord(fields, this.#line, blank);
-      lineStart = p + 1;
-      k = e + 1;
-      sp++;
+      lineStart = p + step;
+      k = e + step;
+      sp += step;
     }
     this.#cursor = k;
     this.#specialCursor = sp;
