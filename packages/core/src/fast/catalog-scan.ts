@@ -168,12 +168,6 @@ class RecordReader {
    * it. Returns where it stopped: the start of that line.
    */
   #plainLines(buf: Uint8Array, pos: number): number {
-    const wanted = this.#wanted;
-    const width = wanted.length;
-    const slots = this.start.length;
-    const starts = this.start;
-    const ends = this.end;
-    const escaped = this.escaped;
     const n = buf.length;
     let lineStart = pos;
     let field = 0;
@@ -181,10 +175,7 @@ class RecordReader {
     let blank = true;
     /** Line breaks inside the line's quoted fields (csv-parse counts each as a line). */
     let inner = 0;
-    for (let s = 0; s < slots; s++) {
-      starts[s] = -1;
-      escaped[s] = 0;
-    }
+    this.#clearSlots();
     let i = pos;
     while (i < n) {
       let b = buf[i]!;
@@ -220,14 +211,7 @@ class RecordReader {
         i++;
         continue;
       }
-      if (field < width) {
-        const want = wanted[field]!;
-        if (want >= 0) {
-          starts[want] = fieldStart;
-          ends[want] = fieldEnd;
-          escaped[want] = doubled;
-        }
-      }
+      this.#keep(field, fieldStart, fieldEnd, doubled);
       if (blank && !isBlankBytes(buf, fieldStart, fieldEnd)) blank = false;
       field++;
       // Past the comma or line break.
@@ -239,10 +223,7 @@ class RecordReader {
       field = 0;
       blank = true;
       inner = 0;
-      for (let s = 0; s < slots; s++) {
-        starts[s] = -1;
-        escaped[s] = 0;
-      }
+      this.#clearSlots();
     }
     return lineStart;
   }
@@ -319,12 +300,6 @@ class RecordReader {
    * of the first structural byte after its line break, or -1 where #plainLines would stop.
    */
   #walkLine(buf: Uint8Array, lineStart: number, k: number): number {
-    const wanted = this.#wanted;
-    const width = wanted.length;
-    const slots = this.start.length;
-    const starts = this.start;
-    const ends = this.end;
-    const escaped = this.escaped;
     const at = this.#positions;
     const count = this.#count;
     const n = buf.length;
@@ -333,10 +308,7 @@ class RecordReader {
     let blank = true;
     /** Line breaks inside the line's quoted fields (csv-parse counts each as a line). */
     let inner = 0;
-    for (let s = 0; s < slots; s++) {
-      starts[s] = -1;
-      escaped[s] = 0;
-    }
+    this.#clearSlots();
     while (k < count) {
       let p = at[k]!;
       let b = buf[p]!;
@@ -373,14 +345,7 @@ class RecordReader {
         k = j + 1;
       }
       // b is a comma or a line break at p.
-      if (field < width) {
-        const want = wanted[field]!;
-        if (want >= 0) {
-          starts[want] = fieldStart;
-          ends[want] = fieldEnd;
-          escaped[want] = doubled;
-        }
-      }
+      this.#keep(field, fieldStart, fieldEnd, doubled);
       if (blank && !isBlankBytes(buf, fieldStart, fieldEnd)) blank = false;
       field++;
       k++;
@@ -391,6 +356,23 @@ class RecordReader {
       return k;
     }
     return -1;
+  }
+
+  /** Keeps field `field`'s span in the slot that wants it, if one does. */
+  #keep(field: number, start: number, end: number, doubled: number): void {
+    const wanted = this.#wanted;
+    if (field >= wanted.length) return;
+    const want = wanted[field]!;
+    if (want < 0) return;
+    this.start[want] = start;
+    this.end[want] = end;
+    this.escaped[want] = doubled;
+  }
+
+  /** Empties every slot before a record (a field it does not have stays -1). */
+  #clearSlots(): void {
+    this.start.fill(-1);
+    this.escaped.fill(0);
   }
 
   /** Parses one record at `pos`; returns the position after it, or -1 when it is incomplete (or the input ended). */
