@@ -1,6 +1,6 @@
 import fc from "fast-check";
 import { describe, expect, it, onTestFinished } from "vitest";
-import { useStructuralScanner } from "../src/fast/structural.js";
+import { structuralScanner, useStructuralScanner } from "../src/fast/structural.js";
 import {
   type Catalog,
   CatalogIndex,
@@ -165,6 +165,38 @@ describe("the fast catalog reader", () => {
       }),
       { numRuns: Number(process.env.MUSICPIPE_PROPERTY_RUNS ?? 100) },
     );
+  });
+});
+
+describe("the fast catalog reader, given a whole file as one array", () => {
+  it("reads it in pieces as it reads small chunks, quoted line breaks and CRLF across pieces included", async () => {
+    const rows: string[] = [];
+    for (let i = 0; i < 60_000; i++) {
+      const name = i % 97 === 0 ? `"Song, ""${i}""\nlive"` : `Song ${i}`;
+      const artists = i % 13 === 0 ? `"A, B ${i}"` : `Artist ${i % 500}`;
+      rows.push(`t${(i * 7919) % 60_000},${name},genre${i % 40},${180_000 + i},${artists}`);
+    }
+    for (const eol of ["\n", "\r\n"]) {
+      const text = `track_id,track_name,track_genre,duration_ms,artists${eol}${rows.join(eol)}${eol}`;
+      expect(text.length).toBeGreaterThan(2 * 1024 * 1024);
+      const users = memoryFile("users.csv", "user_id,user_name\nu1,A\n");
+      const whole = await loadCatalog({
+        songs: [memoryFile("songs.csv", text, text.length)],
+        users: [users],
+      });
+      const small = await loadCatalog({ songs: [memoryFile("songs.csv", text, 4096)], users: [users] });
+      const general = await loadCatalog(
+        { songs: [memoryFile("songs.csv", text, 4096)], users: [users] },
+        { fastPath: false },
+      );
+      expect(whole.reports).toEqual(general.reports);
+      expect(small.reports).toEqual(general.reports);
+      expect(contents(whole.catalog)).toEqual(contents(general.catalog));
+      expect(contents(small.catalog)).toEqual(contents(general.catalog));
+      expect(whole.reports[0]!.rowsKept).toBe(60_000);
+      // Read in pieces of 1 MiB: the scanner's memory is sized for a piece, not the array.
+      expect(structuralScanner()!.memoryBytes).toBeLessThan(12 * 1024 * 1024);
+    }
   });
 });
 

@@ -20,6 +20,12 @@ const LF = 10;
 const CR = 13;
 const PLUS = 43;
 const decoder = new TextDecoder();
+/**
+ * A chunk longer than this is read in pieces of this size (views, not copies): the structural
+ * scanner's memory (about 9 bytes a byte read at once) follows the piece, not the chunk a
+ * caller hands over (a whole file as one array, say).
+ */
+const FEED_PIECE = 1024 * 1024;
 
 const SONG_COLUMNS = ["track_id", "track_name", "track_genre", "duration_ms", "artists"] as const;
 const USER_COLUMNS = ["user_id", "user_name"] as const;
@@ -101,6 +107,13 @@ class RecordReader {
   }
 
   feed(input: Uint8Array, last: boolean): void {
+    if (input.length > FEED_PIECE) {
+      for (let at = 0; at < input.length; at += FEED_PIECE) {
+        const end = Math.min(input.length, at + FEED_PIECE);
+        this.feed(input.subarray(at, end), last && end === input.length);
+      }
+      return;
+    }
     let buf =
       input.constructor === Uint8Array
         ? input

@@ -39,6 +39,11 @@ export class StructuralScanner {
     return new StructuralScanner(new wasm.Instance(new wasm.Module(bytes)).exports);
   }
 
+  /** The bytes of the module's memory (it grows to fit the largest buffer scanned, about 9 bytes a byte). */
+  get memoryBytes(): number {
+    return this.#memory.buffer.byteLength;
+  }
+
   /**
    * The offsets in `buf` of its structural bytes, ascending (`positions[0, count)`), and the
    * indexes in `positions` of those that are not commas (`specials[0, specialCount)`): a line
