@@ -144,12 +144,11 @@ class RecordReader {
   #consume(buf: Uint8Array, last: boolean): number {
     this.buf = buf;
     this.view = viewOf(buf);
-    // In a buffer without a CR, lines without a quote take the fast lane (#plainLines), one
-    // pass that only looks for commas and line breaks; a line with a quote goes through
-    // #record, then the lane goes on.
+    // Lines take a fast lane; what it leaves (see its stops) goes through #record, then the
+    // lane goes on. With WebAssembly SIMD the lane goes from one comma, quote, CR or line
+    // break to the next (#plainPositions, CRLF line ends included); without, it looks at every
+    // byte (#plainLines), in a buffer without a CR only.
     const lane = Buffer.from(buf.buffer, buf.byteOffset, buf.byteLength).indexOf(CR) === -1;
-    // With WebAssembly SIMD, the lane goes from one comma, quote or line break to the next,
-    // and takes CRLF line ends too.
     const scanner = structuralScanner();
     if (scanner !== undefined) {
       const found = scanner.scan(buf);
