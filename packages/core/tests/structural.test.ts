@@ -27,8 +27,7 @@ describe("the structural-byte scanner", () => {
         const whole = new Uint8Array(lead + values.length + trail).fill(44);
         whole.set(values, lead);
         const view = whole.subarray(lead, lead + values.length);
-        const { positions, count } = scanner.scan(view);
-        expect(count).toBe(positions.length);
+        const { positions } = scanner.scan(view);
         expect([...positions]).toEqual(reference(view));
       }),
       { numRuns: 500 },
@@ -41,7 +40,8 @@ describe("the structural-byte scanner", () => {
     expect([...scanner.scan(small).positions]).toEqual(reference(small));
     const large = new Uint8Array(3 * 1024 * 1024 + 5);
     for (let i = 0; i < large.length; i++) large[i] = i % 7 === 0 ? 44 : i % 1001 === 0 ? 10 : 97;
-    const { positions, count } = scanner.scan(large);
+    const { positions } = scanner.scan(large);
+    const count = positions.length;
     const expected = reference(large);
     expect(count).toBe(expected.length);
     expect(positions[0]).toBe(expected[0]);

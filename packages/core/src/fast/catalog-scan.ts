@@ -82,10 +82,8 @@ class RecordReader {
   readonly #maxRecord: number;
   /** Where the structural bytes of {@link buf} are (see `StructuralScanner`), when scanned. */
   #positions: Int32Array = new Int32Array(0);
-  #count = 0;
   /** The indexes in {@link #positions} of the structural bytes that are not commas. */
   #specials: Int32Array = new Int32Array(0);
-  #specialCount = 0;
   /** The first position, and the first special, the lane has not passed. */
   #cursor = 0;
   #specialCursor = 0;
@@ -153,9 +151,7 @@ class RecordReader {
     if (scanner !== undefined) {
       const found = scanner.scan(buf);
       this.#positions = found.positions;
-      this.#count = found.count;
       this.#specials = found.specials;
-      this.#specialCount = found.specialCount;
       this.#cursor = 0;
       this.#specialCursor = 0;
     }
@@ -256,10 +252,10 @@ class RecordReader {
     const escaped = this.escaped;
     const at = this.#positions;
     const specials = this.#specials;
-    const specialCount = this.#specialCount;
+    const specialCount = specials.length;
     // The first structural byte at or after pos, and the first special at or after it (the
     // lane moves forward, but after a stop #record may have read less than the lane looked at).
-    let k = firstAtOrAfter(at, this.#count, this.#cursor, pos);
+    let k = firstAtOrAfter(at, at.length, this.#cursor, pos);
     let sp = firstAtOrAfter(specials, specialCount, this.#specialCursor, k);
     let lineStart = pos;
     while (sp < specialCount) {
@@ -268,7 +264,7 @@ class RecordReader {
       /** Past the line's end: 1 after LF, 2 after CRLF. */
       let step = 1;
       if (buf[p] !== LF) {
-        if (buf[p] === CR && e + 1 < this.#count && at[e + 1] === p + 1 && buf[p + 1] === LF) step = 2;
+        if (buf[p] === CR && e + 1 < at.length && at[e + 1] === p + 1 && buf[p + 1] === LF) step = 2;
         else {
           // A quote in the line, or a CR of its own.
           if (!noCr || buf[p] !== QUOTE) break;
@@ -313,7 +309,7 @@ class RecordReader {
    */
   #walkLine(buf: Uint8Array, lineStart: number, k: number): number {
     const at = this.#positions;
-    const count = this.#count;
+    const count = at.length;
     const n = buf.length;
     let field = 0;
     let from = lineStart;

@@ -45,9 +45,9 @@ export class StructuralScanner {
   }
 
   /**
-   * The offsets in `buf` of its structural bytes, ascending (`positions[0, count)`), and the
-   * indexes in `positions` of those that are not commas (`specials[0, specialCount)`): a line
-   * with no quote is the commas between two line breaks.
+   * The offsets in `buf` of its structural bytes, ascending (`positions`), and the indexes in
+   * `positions` of those that are not commas (`specials`): a line with no quote is the commas
+   * between two line breaks.
    */
   scan(buf: Uint8Array): StructuralBytes {
     const length = buf.length;
@@ -64,9 +64,7 @@ export class StructuralScanner {
     const specialCount = new Int32Array(memory, special - 4, 1)[0]!;
     return {
       positions: new Int32Array(memory, out, count),
-      count,
       specials: new Int32Array(memory, special, specialCount),
-      specialCount,
     };
   }
 }
@@ -74,9 +72,7 @@ export class StructuralScanner {
 /** What {@link StructuralScanner.scan} found. */
 export interface StructuralBytes {
   readonly positions: Int32Array;
-  readonly count: number;
   readonly specials: Int32Array;
-  readonly specialCount: number;
 }
 
 let shared: StructuralScanner | null | undefined;
